@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what the integration tests start: PostgreSQL from Debian's packages and the Neo4j
+# artifacts from Maven Central (built into a launcher jar classpath). Idempotent and quick
+# when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "[install] PostgreSQL server from Debian's packages" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
+fi
+
+bash scripts/neo4j/build.sh

@@ -1,0 +1,236 @@
+"""Start a real Neo4j 5 Community server (built from Maven Central) for tests and local use.
+
+The server is the embedded DBMS run by `scripts/neo4j` (see `Neo4jLauncher.java`): Bolt only,
+on 127.0.0.1, auth enabled for user `neo4j` with the fixed local password below. The JVM is
+a child of this process and reads its stdin: if this process dies, the pipe closes and the
+server stops, so no stray JVM is left behind.
+
+Run `python scripts/services/neo4j_server.py` to get one in the foreground; it prints the
+`NEO4J_*` variables to export and stops on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import IO
+
+from neo4j.exceptions import ServiceUnavailable
+
+from neo4j import GraphDatabase
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LAUNCHER_DIR = REPO_ROOT / "scripts" / "neo4j"
+BUILD_SCRIPT = LAUNCHER_DIR / "build.sh"
+TARGET_DIR = LAUNCHER_DIR / "target"
+LAUNCHER_CLASS = "interviewgraph.neo4j.Neo4jLauncher"
+
+USER = "neo4j"
+# Local-only credential for throwaway servers bound to 127.0.0.1; not a secret.
+PASSWORD = "interview-graph-local"
+DATABASE = "neo4j"
+
+# Sized for a small machine shared with PostgreSQL and FalkorDB. C1-only JIT roughly halves
+# the CPU spent warming up, which is what short test runs pay for; pass
+# extra_jvm_options=["-XX:TieredStopAtLevel=4"] to get the full JIT for long benchmarks.
+JVM_OPTIONS: tuple[str, ...] = (
+    "-Xms256m",
+    "-Xmx1g",
+    "-XX:TieredStopAtLevel=1",
+    "-XX:+ExitOnOutOfMemoryError",
+    "-XX:-OmitStackTraceInFastThrow",
+    "-Dfile.encoding=UTF-8",
+    "-Djdk.nio.maxCachedBufferSize=1024",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-Dlog4j2.disable.jmx=true",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+)
+
+READY_LINE = re.compile(r"^READY (bolt://\S+)", re.MULTILINE)
+STOP_TIMEOUT_S = 60.0
+LOG_TAIL_LINES = 40
+
+
+@dataclass
+class Neo4jServer:
+    """A running server; `stop()` shuts it down and waits for the JVM to exit."""
+
+    uri: str
+    user: str
+    password: str
+    database: str
+    log_path: Path
+    process: subprocess.Popen[bytes] = field(repr=False, compare=False)
+
+    def stop(self) -> None:
+        """Ask for a clean shutdown (checkpoint, close stores); kill only if it hangs."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+
+
+def start_neo4j(
+    work_dir: Path,
+    timeout_s: float = 180.0,
+    *,
+    extra_jvm_options: Sequence[str] = (),
+) -> Neo4jServer:
+    """Start a server with its data and log under `work_dir`; return once Bolt answers.
+
+    The launcher binds a free port itself and reports it, so parallel starts cannot race
+    for the same port. Raises RuntimeError (with the end of the log) if it fails or times out.
+    """
+    java, classpath, cds_options = ensure_built()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    log_path = work_dir / "neo4j.log"
+    command = [
+        str(java),
+        *JVM_OPTIONS,
+        *cds_options,
+        *extra_jvm_options,
+        "-cp",
+        classpath,
+        LAUNCHER_CLASS,
+        "--home",
+        str(work_dir / "neo4j-home"),
+        "--port",
+        "0",
+        "--password",
+        PASSWORD,
+    ]
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # terminal Ctrl-C reaches us only; we stop it cleanly
+        )
+    try:
+        uri = _wait_until_ready(process, log_path, time.monotonic() + timeout_s)
+    except BaseException:
+        Neo4jServer("", USER, PASSWORD, DATABASE, log_path, process).stop()
+        raise
+    return Neo4jServer(uri, USER, PASSWORD, DATABASE, log_path, process)
+
+
+def ensure_built() -> tuple[Path, str, list[str]]:
+    """Run build.sh (a no-op when up to date).
+
+    Returns the java binary, the classpath, and the option that loads the class-data-sharing
+    archive when the build recorded one (a third faster start-up).
+    """
+    result = subprocess.run(
+        ["bash", str(BUILD_SCRIPT)], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"building the Neo4j launcher with {BUILD_SCRIPT} failed "
+            f"(exit {result.returncode}); it needs mvn and a JDK 17 on this machine:\n"
+            f"{_tail(result.stdout + result.stderr)}"
+        )
+    java_home = Path((TARGET_DIR / "java-home.txt").read_text(encoding="utf-8").strip())
+    dependencies = (TARGET_DIR / "classpath.txt").read_text(encoding="utf-8").strip()
+    classpath = f"{TARGET_DIR / 'neo4j-launcher.jar'}:{dependencies}"
+    archive = TARGET_DIR / "neo4j-launcher.jsa"
+    cds_options = [f"-XX:SharedArchiveFile={archive}"] if archive.is_file() else []
+    return java_home / "bin" / "java", classpath, cds_options
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], log_path: Path, deadline: float) -> str:
+    """Wait for the READY line, then for a Bolt login that works; return the bolt URI."""
+    uri: str | None = None
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"Neo4j exited with code {process.returncode} while starting; "
+                f"log {log_path}:\n{_tail(_read(log_path))}"
+            )
+        if uri is None:
+            match = READY_LINE.search(_read(log_path))
+            uri = match.group(1) if match else None
+        if uri is not None and _bolt_login_works(uri):
+            return uri
+        time.sleep(0.2)
+    raise RuntimeError(
+        f"Neo4j did not accept Bolt connections within the timeout; "
+        f"log {log_path}:\n{_tail(_read(log_path))}"
+    )
+
+
+def _bolt_login_works(uri: str) -> bool:
+    """False while the port is not answering yet; a failed login is raised, not retried."""
+    with GraphDatabase.driver(uri, auth=(USER, PASSWORD)) as driver:
+        try:
+            driver.verify_connectivity()
+        except (ServiceUnavailable, OSError):
+            return False
+    return True
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+def _tail(text: str) -> str:
+    return "\n".join(text.splitlines()[-LOG_TAIL_LINES:])
+
+
+def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a server in the foreground for manual use until Ctrl-C or SIGTERM."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=REPO_ROOT / ".services" / "neo4j",
+        help="data and log directory, kept between runs (default: .services/neo4j)",
+    )
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    started = time.monotonic()
+    server = start_neo4j(args.work_dir)
+    out: IO[str] = sys.stdout
+    print(
+        f"# Neo4j is up after {time.monotonic() - started:.1f}s; log: {server.log_path}", file=out
+    )
+    print("GRAPH_BACKEND=neo4j", file=out)
+    print(f"NEO4J_URI={server.uri}", file=out)
+    print(f"NEO4J_USER={server.user}", file=out)
+    print(f"NEO4J_PASSWORD={server.password}", file=out)
+    print(f"NEO4J_DATABASE={server.database}", file=out)
+    print("# Ctrl-C stops it.", file=out, flush=True)
+    try:
+        exit_code = server.process.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.stop()
+    print(f"Neo4j exited on its own with code {exit_code}; see {server.log_path}", file=out)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Analyzer port, offline (spaCy) analyzer and, later, LLM analyzers."""

@@ -1,0 +1,1 @@
+"""The `interview-graph` command line."""

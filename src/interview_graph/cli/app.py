@@ -1,0 +1,293 @@
+"""`interview-graph`: process transcripts, inspect the graph, manage events and the outbox.
+
+Exit codes: 0 everything done, 1 some file or check failed, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from interview_graph import bootstrap
+from interview_graph.cli import render
+from interview_graph.cli.progress import FileProgress
+from interview_graph.graph.port import GraphStoreError
+from interview_graph.logs import configure_logging
+from interview_graph.pipeline.events_hook import EventsHook, NoEvents
+from interview_graph.pipeline.readers import TranscriptError, discover_files
+from interview_graph.pipeline.service import FileReport, PipelineService
+from interview_graph.settings import Settings, get_settings
+
+app = typer.Typer(
+    name="interview-graph",
+    help="Turn interview transcripts into a queryable graph, with every fact also an event.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return settings
+
+
+@app.command()
+def process(
+    paths: Annotated[list[Path], typer.Argument(help="Transcript files or folders.")],
+    project: Annotated[
+        str | None, typer.Option(help="Project name (default: front matter or 'default').")
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print a machine-readable summary.")
+    ] = False,
+    events: Annotated[
+        bool | None,
+        typer.Option(
+            "--events/--no-events", help="Dual-write events (overrides ENABLE_EVENT_SOURCING)."
+        ),
+    ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus metrics on this port while running.")
+    ] = None,
+    delivery_wait: Annotated[
+        float, typer.Option(help="Seconds to wait at exit for event delivery.")
+    ] = 30.0,
+) -> None:
+    """Process transcripts (files or folders) into the graph."""
+    settings = _settings()
+    events_on = settings.enable_event_sourcing if events is None else events
+    files = discover_files(paths)
+    discovery_errors = files.errors
+    if not files and not discovery_errors:
+        render.err_console.print(
+            "[red]no transcript files found[/] in: " + ", ".join(map(str, paths))
+        )
+        raise typer.Exit(2)
+    if metrics_port is not None:
+        from interview_graph.metrics import serve_metrics
+
+        serve_metrics(metrics_port)
+    reports, totals = asyncio.run(
+        _process_files(
+            settings, files, project, events_on, delivery_wait, show_progress=not json_output
+        )
+    )
+    reports = [*_discovery_reports(discovery_errors), *reports]
+    totals["files_failed"] += len(discovery_errors)
+    if json_output:
+        render.print_json({"files": render.report_rows(reports), "totals": totals})
+    else:
+        render.print_process_summary(reports, totals)
+    raise typer.Exit(0 if all(r.ok for r in reports) else 1)
+
+
+def _discovery_reports(errors: Sequence[TranscriptError]) -> list[FileReport]:
+    return [FileReport(path=str(e.path), status="failed", error=str(e)) for e in errors]
+
+
+async def _process_files(
+    settings: Settings,
+    files: Sequence[Path],
+    project: str | None,
+    events_on: bool,
+    delivery_wait: float,
+    *,
+    show_progress: bool,
+) -> tuple[list[FileReport], dict[str, Any]]:
+    bootstrap.ensure_data_dir(settings)
+    started = time.perf_counter()
+    try:
+        async with bootstrap.open_graph_store(settings) as graph:
+            reports, events_summary = await _run_pipeline(
+                settings, graph, files, project, events_on, delivery_wait, show_progress
+            )
+    except GraphStoreError as exc:
+        reports = [FileReport(path=str(f), status="failed", error=str(exc)) for f in files]
+        events_summary = None
+    return reports, _totals(reports, time.perf_counter() - started, events_summary)
+
+
+async def _run_pipeline(
+    settings: Settings,
+    graph: Any,
+    files: Sequence[Path],
+    project: str | None,
+    events_on: bool,
+    delivery_wait: float,
+    show_progress: bool,
+) -> tuple[list[FileReport], dict[str, Any] | None]:
+    segmenter = bootstrap.build_segmenter(settings)
+    analyzer = bootstrap.build_analyzer(settings)
+    dual_writer = bootstrap.build_dual_writer(settings) if events_on else None
+    try:
+        if dual_writer is not None:
+            await dual_writer.start(graph)
+        hooks = dual_writer.hook_for if dual_writer is not None else _no_events
+        service = PipelineService(
+            graph, analyzer, segmenter, hooks, max_file_bytes=settings.max_file_mb * 1024 * 1024
+        )
+        reports = await _run_files(service, files, project, show_progress)
+        events_summary = None
+        if dual_writer is not None:
+            events_summary = await dual_writer.finish(delivery_wait)
+            _warn_about_pending(events_summary)
+        return reports, events_summary
+    finally:
+        if dual_writer is not None:
+            await dual_writer.close()
+        await analyzer.aclose()
+        segmenter.close()
+
+
+def _no_events(_interview: Any, _correlation_id: str) -> EventsHook:
+    return NoEvents()
+
+
+async def _run_files(
+    service: PipelineService, files: Sequence[Path], project: str | None, show_progress: bool
+) -> list[FileReport]:
+    reports: list[FileReport] = []
+    with FileProgress(len(files), enabled=show_progress) as progress:
+        for path in files:
+            progress.start_file(path)
+            report = await service.process_file(path, project, on_progress=progress.advance)
+            progress.finish_file(report)
+            reports.append(report)
+    return reports
+
+
+def _warn_about_pending(events_summary: dict[str, Any]) -> None:
+    pending = int(events_summary.get("pending", 0))
+    if pending:
+        render.err_console.print(
+            f"[yellow]warning:[/] {pending} event(s) not yet delivered to the event store "
+            f"({events_summary.get('store')}): they are kept in the outbox. "
+            "Run `interview-graph outbox flush` once the store is reachable."
+        )
+
+
+def _totals(
+    reports: Sequence[FileReport], seconds: float, events_summary: dict[str, Any] | None
+) -> dict[str, Any]:
+    sentences = sum(r.sentences for r in reports)
+    totals: dict[str, Any] = {
+        "files_done": sum(1 for r in reports if r.ok),
+        "files_failed": sum(1 for r in reports if not r.ok),
+        "sentences": sentences,
+        "analyses": sum(r.analyses for r in reports),
+        "seconds": round(seconds, 3),
+        "sentences_per_second": round(sentences / seconds, 1) if seconds > 0 else 0.0,
+    }
+    if events_summary is not None:
+        totals["events"] = events_summary
+    return totals
+
+
+@app.command()
+def interviews(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the interviews in the graph."""
+    rows = asyncio.run(_with_graph(lambda g: g.list_interviews()))
+    if json_output:
+        render.print_json(render.interviews_json(rows))
+    else:
+        render.print_interviews(rows)
+
+
+@app.command()
+def show(
+    interview_id: Annotated[str, typer.Argument(help="The interview id (see `interviews`).")],
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show an interview's sentences with their analyses."""
+
+    async def load(graph: Any) -> tuple[Any, Any]:
+        return await graph.get_interview(interview_id), await graph.get_sentences(interview_id)
+
+    interview, views = asyncio.run(_with_graph(load))
+    if interview is None:
+        render.err_console.print(
+            f"[red]no interview {interview_id}[/] in the graph; `interview-graph interviews` lists them"
+        )
+        raise typer.Exit(1)
+    if json_output:
+        from dataclasses import asdict
+
+        render.print_json(
+            {"interview": asdict(interview), "sentences": render.sentences_json(views)}
+        )
+    else:
+        render.console.print(
+            f"[bold]{interview.title}[/] ({interview.filename}) status={interview.status}"
+        )
+        render.print_sentences(views)
+
+
+@app.command()
+def export(
+    interview: Annotated[str | None, typer.Option(help="Only this interview's subgraph.")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="Only jsonl.")] = "jsonl",
+) -> None:
+    """A canonical, sorted JSONL dump of nodes and relationships (diff two graphs with it)."""
+    if output_format != "jsonl":
+        render.err_console.print(f"[red]unknown format {output_format!r}[/]: only 'jsonl'")
+        raise typer.Exit(2)
+
+    async def dump(graph: Any) -> int:
+        count = 0
+        async for record in graph.export(interview):
+            sys.stdout.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+            count += 1
+        return count
+
+    asyncio.run(_with_graph(dump))
+
+
+@app.command()
+def stats(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Node and relationship counts."""
+    counts = asyncio.run(_with_graph(lambda g: g.stats()))
+    if json_output:
+        render.print_json(counts)
+        return
+    for key in sorted(counts):
+        render.console.print(f"{key:>28}  {counts[key]}")
+
+
+async def _with_graph(action: Any) -> Any:
+    settings = _settings()
+    bootstrap.ensure_data_dir(settings)
+    try:
+        async with bootstrap.open_graph_store(settings) as graph:
+            return await action(graph)
+    except GraphStoreError as exc:
+        render.err_console.print(f"[red]graph error:[/] {exc}")
+        raise typer.Exit(1) from exc
+
+
+def main() -> None:
+    app()
+
+
+def _mount_subcommands() -> None:
+    from interview_graph.cli.events_cmd import make_events_app
+    from interview_graph.cli.outbox_cmd import outbox_app
+
+    async def open_store() -> Any:
+        settings = _settings()
+        bootstrap.ensure_data_dir(settings)
+        return await bootstrap.open_event_store(settings)
+
+    app.add_typer(make_events_app(open_store), name="events")
+    app.add_typer(outbox_app, name="outbox")
+
+
+_mount_subcommands()

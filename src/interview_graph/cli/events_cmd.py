@@ -1,0 +1,227 @@
+"""`interview-graph events list|stats|tail`: look into the event log.
+
+The sub-app does not know how the store is configured: the main CLI passes a callable that
+returns the store (opened or not; a coroutine is awaited), e.g.
+`app.add_typer(make_events_app(open_store), name="events")`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from interview_graph.domain.events import DomainEvent, interview_stream
+from interview_graph.domain.ids import is_uuid
+from interview_graph.events.port import EventStore, EventStoreError
+
+StoreOpener = Callable[[], EventStore | Awaitable[EventStore]]
+_T = TypeVar("_T")
+_PAGE = 1000
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def make_events_app(open_store: StoreOpener) -> typer.Typer:
+    app = typer.Typer(help="The event log: every fact the pipeline recorded, in order.")
+
+    @app.command("list")
+    def list_events(
+        interview: Annotated[
+            str | None,
+            typer.Option(help="Only this interview: its own stream and its sentences' streams."),
+        ] = None,
+        event_type: Annotated[
+            list[str] | None, typer.Option("--type", help="Only these event types (repeatable).")
+        ] = None,
+        limit: Annotated[int | None, typer.Option(min=1, help="At most this many events.")] = None,
+        json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Events in commit order (all, or one interview's)."""
+        if interview is not None and not is_uuid(interview):
+            _fail(f"--interview must be an interview id (a UUID), got {interview!r}")
+        events = _run(_list(open_store, interview, event_type or None, limit))
+        if json_output:
+            _print_json([e.model_dump(mode="json") for e in events])
+        elif not events:
+            err_console.print("no events" + (f" for interview {interview}" if interview else ""))
+        else:
+            console.print(_table(events))
+
+    @app.command("stats")
+    def stats(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+        """Counts by event type, number of streams, last position."""
+        report = _run(_stats(open_store))
+        if json_output:
+            _print_json(report)
+            return
+        table = Table("event type", "count")
+        for name, count in report["by_type"].items():
+            table.add_row(name, str(count))
+        console.print(table)
+        console.print(
+            f"{report['total']} events in {report['streams']} streams, "
+            f"last position {report['last_position']} ({report['backend']})"
+        )
+
+    @app.command("tail")
+    def tail(
+        from_start: Annotated[
+            bool, typer.Option("--from-start", help="Replay the whole log first.")
+        ] = False,
+        event_type: Annotated[list[str] | None, typer.Option("--type")] = None,
+        limit: Annotated[
+            int | None, typer.Option(min=1, help="Stop after this many events.")
+        ] = None,
+        json_output: Annotated[bool, typer.Option("--json", help="One JSON per line.")] = False,
+    ) -> None:
+        """Follow new events as they are committed (Ctrl-C stops)."""
+        try:
+            _run(_tail(open_store, from_start, event_type or None, limit, json_output))
+        except KeyboardInterrupt:
+            raise typer.Exit(0) from None
+
+    return app
+
+
+# ---------------------------------------------------------------- async bodies
+
+
+@asynccontextmanager
+async def _opened(open_store: StoreOpener) -> AsyncIterator[EventStore]:
+    opened = open_store()
+    store = await opened if inspect.isawaitable(opened) else opened
+    try:
+        await store.open()
+        yield store
+    finally:
+        await store.close()
+
+
+async def _list(
+    open_store: StoreOpener, interview: str | None, types: list[str] | None, limit: int | None
+) -> list[DomainEvent]:
+    async with _opened(open_store) as store:
+        if interview is None:
+            return await store.read_all(0, types, None, limit)
+        # Its own stream is small; sentence streams are found by the data's interview_id.
+        own = {e.event_id for e in await store.read_stream(interview_stream(interview))}
+        found: list[DomainEvent] = []
+        async for event in _scan(store, types):
+            if event.event_id in own or event.data.get("interview_id") == interview:
+                found.append(event)
+                if limit is not None and len(found) >= limit:
+                    break
+        return found
+
+
+async def _scan(store: EventStore, types: list[str] | None) -> AsyncIterator[DomainEvent]:
+    position = 0
+    while True:
+        page = await store.read_all(position, types, None, _PAGE)
+        for event in page:
+            yield event
+        if len(page) < _PAGE:
+            return
+        position = page[-1].position or 0
+
+
+async def _stats(open_store: StoreOpener) -> dict[str, Any]:
+    async with _opened(open_store) as store:
+        by_type: Counter[str] = Counter()
+        streams: set[str] = set()
+        async for event in _scan(store, None):
+            by_type[event.event_type] += 1
+            streams.add(event.stream)
+        return {
+            "backend": store.backend,
+            "total": sum(by_type.values()),
+            "streams": len(streams),
+            "by_type": dict(sorted(by_type.items())),
+            "last_position": await store.last_position(),
+        }
+
+
+async def _tail(
+    open_store: StoreOpener,
+    from_start: bool,
+    types: list[str] | None,
+    limit: int | None,
+    json_output: bool,
+) -> None:
+    async with _opened(open_store) as store:
+        start = 0 if from_start else await store.last_position()
+        if not json_output:
+            err_console.print(f"following {store.backend} event log after position {start}")
+        seen = 0
+        async for event in store.subscribe(start, types):
+            if json_output:
+                sys.stdout.write(json.dumps(event.model_dump(mode="json"), ensure_ascii=False))
+                sys.stdout.write("\n")
+                sys.stdout.flush()
+            else:
+                console.print(_line(event))
+            seen += 1
+            if limit is not None and seen >= limit:
+                return
+
+
+# ---------------------------------------------------------------- output helpers
+
+
+def _run(coro: Coroutine[Any, Any, _T]) -> _T:
+    try:
+        return asyncio.run(coro)
+    except EventStoreError as exc:
+        _fail(str(exc))
+
+
+def _fail(message: str) -> NoReturn:
+    err_console.print(f"[red]error:[/] {message}", highlight=False)
+    raise typer.Exit(1)
+
+
+def _print_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+
+
+def _summary(event: DomainEvent) -> str:
+    data = event.data
+    for key in ("title", "text", "to_status"):
+        if isinstance(data.get(key), str):
+            return str(data[key])[:60]
+    classification = data.get("classification")
+    if isinstance(classification, dict):
+        return f"{data.get('model')} {classification.get('purpose')}"
+    return ""
+
+
+def _line(event: DomainEvent) -> str:
+    return (
+        f"{event.position:>8} {event.occurred_at:%Y-%m-%d %H:%M:%S} "
+        f"{event.event_type:<24} {event.stream}@{event.version}  {_summary(event)}"
+    )
+
+
+def _table(events: list[DomainEvent]) -> Table:
+    table = Table("pos", "occurred (UTC)", "type", "stream", "ver", "summary")
+    for event in events:
+        table.add_row(
+            str(event.position),
+            f"{event.occurred_at:%Y-%m-%d %H:%M:%S}",
+            event.event_type,
+            event.stream,
+            str(event.version),
+            _summary(event),
+        )
+    return table

@@ -1,0 +1,100 @@
+"""`interview-graph outbox status|flush`: see and deliver what the dual-write left pending."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+from typing import Annotated, Any
+
+import typer
+
+from interview_graph import bootstrap
+from interview_graph.cli import render
+from interview_graph.graph.port import GraphStoreError
+from interview_graph.settings import Settings
+
+outbox_app = typer.Typer(help="The dual-write outbox: events recorded locally, not yet delivered.")
+
+
+def _settings() -> Settings:
+    from interview_graph.cli.app import _settings as load
+
+    return load()
+
+
+@outbox_app.command("status")
+def status(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Pending (ready), staged and delivered counts, the oldest pending age, the last error."""
+    settings = _settings()
+    report = asyncio.run(_status(settings))
+    if json_output:
+        render.print_json(report)
+        return
+    for key, value in report.items():
+        render.console.print(f"{key:>20}  {value}")
+
+
+async def _status(settings: Settings) -> dict[str, Any]:
+    outbox = bootstrap.build_outbox(settings)
+    try:
+        status = await outbox.status()
+    finally:
+        await outbox.close()
+    return {
+        "outbox": str(settings.data_dir / "outbox.sqlite3"),
+        "store": bootstrap.event_store_label(settings),
+        "pending": status.ready,
+        **asdict(status),
+    }
+
+
+@outbox_app.command("flush")
+def flush(
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+    timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 300.0,
+) -> None:
+    """Deliver everything pending to the event store now (e.g. after an outage)."""
+    settings = _settings()
+    result = asyncio.run(_flush(settings, timeout))
+    if json_output:
+        render.print_json(result)
+    else:
+        render.console.print(
+            f"delivered {result['delivered']} event(s) to {result['store']}; "
+            f"{result['pending']} still pending"
+            + (f"; last error: {result['error']}" if result["error"] else "")
+        )
+    raise typer.Exit(0 if result["pending"] == 0 else 1)
+
+
+async def _flush(settings: Settings, timeout: float) -> dict[str, Any]:
+    bootstrap.ensure_data_dir(settings)
+    writer = bootstrap.build_dual_writer(settings)
+    error: str | None = None
+    delivered = 0
+    try:
+        await _recover_with_graph(settings, writer)
+        delivered = await asyncio.wait_for(writer.deliver_all(), timeout=timeout)
+    except Exception as exc:
+        error = str(exc)
+    finally:
+        pending = await writer.outbox.pending_count()
+        staged = (await writer.outbox.status()).staged
+        await writer.close()
+    return {
+        "store": bootstrap.event_store_label(settings),
+        "delivered": delivered,
+        "pending": pending + staged,
+        "error": error,
+    }
+
+
+async def _recover_with_graph(settings: Settings, writer: Any) -> None:
+    try:
+        async with bootstrap.open_graph_store(settings) as graph:
+            await writer.recover(graph)
+    except GraphStoreError as exc:
+        render.err_console.print(
+            f"[yellow]warning:[/] graph unavailable, events left staged by crashed runs stay "
+            f"staged until it is back: {exc}"
+        )

@@ -1,0 +1,135 @@
+"""Rendering of reports and graph views for people (Rich tables) and machines (JSON)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from interview_graph.domain.model import Analysis
+from interview_graph.graph.port import InterviewSummary, SentenceView
+from interview_graph.pipeline.service import FileReport
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def print_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def report_rows(reports: Sequence[FileReport]) -> list[dict[str, Any]]:
+    return [
+        {
+            "path": r.path,
+            "status": r.status,
+            "interview_id": r.interview_id,
+            "title": r.title,
+            "sentences": r.sentences,
+            "analyses": r.analyses,
+            "seconds": round(r.seconds, 3),
+            "error": r.error,
+        }
+        for r in reports
+    ]
+
+
+def print_process_summary(reports: Sequence[FileReport], totals: dict[str, Any]) -> None:
+    table = Table(title="interview-graph: processed files")
+    for column in ("file", "status", "interview", "sentences", "analyses", "seconds", "error"):
+        table.add_column(column, overflow="fold")
+    for r in reports:
+        status = "[green]done[/]" if r.ok else "[red]failed[/]"
+        table.add_row(
+            r.path,
+            status,
+            (r.interview_id or "")[:8],
+            str(r.sentences),
+            str(r.analyses),
+            f"{r.seconds:.2f}",
+            r.error or "",
+        )
+    console.print(table)
+    parts = [f"{key}={value}" for key, value in totals.items() if not isinstance(value, dict)]
+    console.print("  ".join(parts))
+    events = totals.get("events")
+    if isinstance(events, dict):
+        console.print("events: " + "  ".join(f"{key}={value}" for key, value in events.items()))
+
+
+def print_interviews(rows: Sequence[InterviewSummary]) -> None:
+    table = Table(title="interviews")
+    for column in ("interview_id", "project", "title", "file", "status", "sentences", "analyses"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            row.interview_id,
+            row.project_name,
+            row.title,
+            row.filename,
+            row.status,
+            str(row.sentence_count),
+            str(row.analysis_count),
+        )
+    console.print(table)
+
+
+def interviews_json(rows: Sequence[InterviewSummary]) -> list[dict[str, Any]]:
+    return [asdict(row) for row in rows]
+
+
+def analysis_json(analysis: Analysis) -> dict[str, Any]:
+    return {
+        "analysis_id": analysis.analysis_id,
+        "model": analysis.model,
+        "model_version": analysis.model_version,
+        "function_type": analysis.function_type,
+        "structure_type": analysis.structure_type,
+        "purpose": analysis.purpose,
+        "topics": [{"name": t.name, "level": t.level} for t in analysis.topics],
+        "overall_keywords": list(analysis.overall_keywords),
+        "domain_keywords": list(analysis.domain_keywords),
+        "confidence": analysis.confidence,
+    }
+
+
+def sentences_json(views: Sequence[SentenceView]) -> list[dict[str, Any]]:
+    return [
+        {
+            **{k: v for k, v in asdict(view.sentence).items()},
+            "analyses": [analysis_json(a) for a in view.analyses],
+        }
+        for view in views
+    ]
+
+
+def print_sentences(views: Sequence[SentenceView]) -> None:
+    table = Table(show_lines=False)
+    for column in ("#", "speaker", "time", "text", "function", "purpose", "topics", "keywords"):
+        table.add_column(column, overflow="fold")
+    for view in views:
+        s = view.sentence
+        first = view.analyses[0] if view.analyses else None
+        table.add_row(
+            str(s.sequence_order),
+            s.speaker or "",
+            _clock(s.start_ms),
+            s.text,
+            first.function_type if first else "",
+            first.purpose if first else "",
+            ", ".join(f"{t.name}/{t.level}" for t in first.topics) if first else "",
+            ", ".join(first.overall_keywords) if first else "",
+        )
+    console.print(table)
+
+
+def _clock(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    seconds = ms // 1000
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"

@@ -1,0 +1,1 @@
+"""The domain: ids, transcripts, sentences, analyses and events. Imports nothing from adapters."""

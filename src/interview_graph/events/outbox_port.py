@@ -1,0 +1,90 @@
+"""The Outbox port: a durable local record of events between the graph commit and the store.
+
+Life of an outbox entry:
+  staged  -> written *before* the graph write, with the graph id it describes (`subject`);
+  ready   -> the graph write committed: the entry may now be delivered;
+  (gone)  -> delivered to the event store (deleted; a counter keeps the total), or discarded
+             because the graph write failed.
+Entries a crashed process left `staged` are resolved against the graph on the next run:
+released when the graph holds their subject, discarded when it does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One event as the outbox keeps it: the envelope as JSON plus delivery bookkeeping."""
+
+    seq: int
+    stream: str
+    event_id: str
+    event_type: str
+    payload: str
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class NewOutboxEvent:
+    stream: str
+    event_id: str
+    event_type: str
+    payload: str
+    subject_kind: str  # what the graph must hold: Interview | Sentence | Analysis | Status
+    subject_id: str  # its id (for Status: "<interview_id>:<to_status>")
+
+
+@dataclass(frozen=True, slots=True)
+class StagedSubject:
+    batch_id: str
+    subject_kind: str
+    subject_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStatus:
+    staged: int
+    ready: int
+    delivered_total: int
+    failing: int  # ready entries whose last delivery attempt failed
+    oldest_ready_age_s: float | None
+    last_error: str | None
+    by_type: dict[str, int]
+
+
+class Outbox(Protocol):
+    async def stage(self, batch_id: str, events: Sequence[NewOutboxEvent], owner: str) -> None:
+        """Durably record events for a graph write that is about to happen."""
+
+    async def release(self, batch_id: str) -> None:
+        """The graph write committed: the batch becomes deliverable."""
+
+    async def discard(self, batch_id: str) -> None:
+        """The graph write failed: its events must never be delivered."""
+
+    async def add_ready(self, events: Sequence[NewOutboxEvent]) -> None:
+        """Record events whose graph data is already committed (used after a staging failure)."""
+
+    async def next_ready(self, limit: int) -> list[OutboxEntry]:
+        """The oldest deliverable entries, in the order they were recorded."""
+
+    async def mark_delivered(self, seqs: Sequence[int]) -> None: ...
+
+    async def mark_failed(self, seqs: Sequence[int], error: str) -> None: ...
+
+    async def orphaned_staged(self, live_owners: set[str]) -> list[StagedSubject]:
+        """Staged entries whose owner is no longer running (a crash between stage and commit)."""
+
+    async def resolve_orphans(self, batch_ids: Sequence[str], present: set[str]) -> None:
+        """In these orphaned batches, release entries whose subject the graph holds (`present`)
+        and discard the others: the graph write they announced never committed."""
+
+    async def status(self) -> OutboxStatus: ...
+
+    async def pending_count(self) -> int: ...
+
+    async def close(self) -> None: ...

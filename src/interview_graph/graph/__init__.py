@@ -1,0 +1,1 @@
+"""Graph store port and its backends (Neo4j, embedded FalkorDB)."""

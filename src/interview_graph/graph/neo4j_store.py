@@ -1,0 +1,277 @@
+"""GraphStore on Neo4j through the official async driver.
+
+The statements of one batch run in one managed transaction (retried by the driver on transient
+errors), so a batch is all-or-nothing and costs one commit, never one per sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self
+
+from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
+
+from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
+from interview_graph.graph import neo4j_cypher as cypher
+from interview_graph.graph.port import GraphStoreError, InterviewSummary, SentenceView
+from interview_graph.graph.records import (
+    analysis_row,
+    export_records,
+    follows_links,
+    interview_from_row,
+    interview_params,
+    interview_summary,
+    sentence_row,
+    sentence_views,
+)
+from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
+
+DELETE_CHUNK = 5000
+
+Statement = tuple[str, Mapping[str, Any]]
+
+
+class Neo4jGraphStore:
+    """One database of a Neo4j server; connects in `__aenter__`."""
+
+    backend = "neo4j"
+
+    def __init__(self, uri: str, user: str, password: str, database: str = "neo4j") -> None:
+        self.uri = uri
+        self.database = database
+        self._auth = (user, password)
+        self._driver: AsyncDriver | None = None
+
+    @property
+    def location(self) -> str:
+        return f"Neo4j at {self.uri} (database {self.database!r})"
+
+    async def __aenter__(self) -> Self:
+        driver = AsyncGraphDatabase.driver(self.uri, auth=self._auth)
+        try:
+            await driver.verify_connectivity()
+        except AuthError as exc:
+            await driver.close()
+            raise GraphStoreError(
+                f"{self.location} refused the credentials of user {self._auth[0]!r}: {exc}. "
+                "Set NEO4J_USER / NEO4J_PASSWORD."
+            ) from exc
+        except (ServiceUnavailable, DriverError, Neo4jError, OSError, ValueError) as exc:
+            await driver.close()
+            raise GraphStoreError(
+                f"{self.location} unreachable: {exc}. Start it or set NEO4J_URI."
+            ) from exc
+        self._driver = driver
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._driver is not None:
+            driver, self._driver = self._driver, None
+            await driver.close()
+
+    # -- plumbing --------------------------------------------------------------------------
+    async def _transaction(
+        self,
+        statements: Sequence[Statement],
+        *,
+        write: bool,
+        operation: str,
+        interview_id: str | None = None,
+    ) -> list[list[list[Any]]]:
+        """Run statements in one managed transaction; the rows of each statement."""
+        if self._driver is None:
+            raise GraphStoreError(f"{self.location}: {operation} before `async with` opened it")
+
+        async def work(tx: AsyncManagedTransaction) -> list[list[list[Any]]]:
+            results = []
+            for query, params in statements:
+                result = await tx.run(query, dict(params))
+                results.append([list(row) for row in await result.values()])
+            return results
+
+        about = f" for interview {interview_id}" if interview_id else ""
+        try:
+            async with self._driver.session(database=self.database) as session:
+                if write:
+                    return await session.execute_write(work)
+                return await session.execute_read(work)
+        except ServiceUnavailable as exc:
+            raise GraphStoreError(
+                f"{self.location}: {operation}{about} failed, server unreachable: {exc}. "
+                "Start it or set NEO4J_URI."
+            ) from exc
+        except (Neo4jError, DriverError) as exc:
+            raise GraphStoreError(f"{self.location}: {operation}{about} failed: {exc}") from exc
+
+    async def _write(
+        self, query: str, params: Mapping[str, Any], operation: str, interview_id: str | None
+    ) -> list[list[Any]]:
+        results = await self._transaction(
+            [(query, params)], write=True, operation=operation, interview_id=interview_id
+        )
+        return results[0]
+
+    async def _read(
+        self, query: str, params: Mapping[str, Any], operation: str = "export"
+    ) -> list[list[Any]]:
+        interview_id = params.get("interview_id")
+        results = await self._transaction(
+            [(query, params)], write=False, operation=operation, interview_id=interview_id
+        )
+        return results[0]
+
+    # -- schema ----------------------------------------------------------------------------
+    async def ensure_schema(self) -> None:
+        for statement in cypher.SCHEMA:
+            await self._write(statement, {}, "ensure_schema", None)
+
+    # -- writes ----------------------------------------------------------------------------
+    async def write_interview(self, interview: Interview) -> None:
+        await self._write(
+            cypher.WRITE_INTERVIEW,
+            interview_params(interview),
+            "write_interview",
+            interview.interview_id,
+        )
+
+    async def write_sentences(self, sentences: Sequence[Sentence], filename: str) -> None:
+        if not sentences:
+            return
+        rows = [sentence_row(s) for s in sentences]
+        interview_id = sentences[0].interview_id
+        pairs, heads, tails = follows_links(rows)
+        written, *_ = await self._transaction(
+            [
+                (cypher.WRITE_SENTENCES, {"rows": rows, "filename": filename}),
+                (
+                    cypher.DELETE_STALE_SOURCE_FILES,
+                    {"ids": [r["sentence_id"] for r in rows], "filename": filename},
+                ),
+                (cypher.LINK_PAIRS, {"rows": pairs}),
+                (cypher.LINK_PREVIOUS, {"rows": heads}),
+                (cypher.LINK_NEXT, {"rows": tails}),
+            ],
+            write=True,
+            operation="write_sentences",
+            interview_id=interview_id,
+        )
+        if int(written[0][0]) != len(rows):
+            raise GraphStoreError(
+                f"{self.location}: write_sentences for interview {interview_id}: "
+                f"{len(rows) - int(written[0][0])} sentence(s) belong to an interview that is not "
+                "in the graph; write_interview must come first."
+            )
+
+    async def write_analyses(self, analyses: Sequence[Analysis]) -> None:
+        if not analyses:
+            return
+        rows = [analysis_row(a) for a in analyses]
+        interview_id = analyses[0].interview_id
+        stale, written = await self._transaction(
+            [
+                (cypher.DELETE_STALE_DIMENSIONS, {"rows": rows}),
+                (cypher.WRITE_ANALYSES, {"rows": rows}),
+            ],
+            write=True,
+            operation="write_analyses",
+            interview_id=interview_id,
+        )
+        if int(written[0][0]) != len(rows):
+            raise GraphStoreError(
+                f"{self.location}: write_analyses for interview {interview_id}: "
+                f"{len(rows) - int(written[0][0])} analysis(es) refer to sentences that are not "
+                "in the graph; write_sentences must come first."
+            )
+        if int(stale[0][0]) > 0:
+            await self._prune_orphans(interview_id)
+
+    async def finish_interview(
+        self, interview_id: str, sentence_count: int, status: InterviewStatus
+    ) -> None:
+        await self._delete_from(interview_id, sentence_count, "finish_interview")
+        await self._prune_orphans(interview_id)
+        found = await self._write(
+            cypher.SET_STATUS,
+            {"interview_id": interview_id, "status": str(status)},
+            "finish_interview",
+            interview_id,
+        )
+        if int(found[0][0]) == 0:
+            raise GraphStoreError(
+                f"{self.location}: finish_interview: interview {interview_id} is not in the graph"
+            )
+
+    async def delete_interview(self, interview_id: str) -> None:
+        await self._delete_from(interview_id, 0, "delete_interview")
+        await self._write(
+            cypher.DELETE_INTERVIEW_NODE,
+            {"interview_id": interview_id},
+            "delete_interview",
+            interview_id,
+        )
+        await self._prune_orphans(interview_id)
+
+    async def _delete_from(self, interview_id: str, from_order: int, operation: str) -> None:
+        """Delete analyses, then sentences, at or after from_order, in bounded transactions."""
+        params = {"interview_id": interview_id, "from_order": from_order, "chunk": DELETE_CHUNK}
+        for query in (cypher.DELETE_ANALYSES_FROM, cypher.DELETE_SENTENCES_FROM):
+            while True:
+                deleted = await self._write(query, params, operation, interview_id)
+                if int(deleted[0][0]) < DELETE_CHUNK:
+                    break
+
+    async def _prune_orphans(self, interview_id: str | None) -> None:
+        await self._transaction(
+            [(query, {}) for query in cypher.PRUNE_ORPHANS],
+            write=True,
+            operation="prune orphans",
+            interview_id=interview_id,
+        )
+
+    # -- reads -----------------------------------------------------------------------------
+    async def existing_ids(self, label: str, ids: Sequence[str]) -> set[str]:
+        if label not in cypher.EXISTING_IDS:
+            raise ValueError(f"existing_ids: unknown label {label!r}")
+        if not ids:
+            return set()
+        rows = await self._read(
+            cypher.EXISTING_IDS[label], {"ids": list(ids)}, f"existing_ids {label}"
+        )
+        return {str(row[0]) for row in rows}
+
+    async def list_interviews(self) -> list[InterviewSummary]:
+        rows = await self._read(cypher.LIST_INTERVIEWS, {}, "list_interviews")
+        return [interview_summary(row) for row in rows]
+
+    async def get_interview(self, interview_id: str) -> Interview | None:
+        rows = await self._read(
+            cypher.GET_INTERVIEW, {"interview_id": interview_id}, "get_interview"
+        )
+        return interview_from_row(rows[0][0], str(rows[0][1])) if rows else None
+
+    async def get_sentences(self, interview_id: str) -> list[SentenceView]:
+        params = {"interview_id": interview_id}
+        sentence_rows, dimension_rows = await self._transaction(
+            [(cypher.GET_SENTENCES, params), (cypher.GET_ANALYSIS_DIMENSIONS, params)],
+            write=False,
+            operation="get_sentences",
+            interview_id=interview_id,
+        )
+        return sentence_views(sentence_rows, dimension_rows)
+
+    async def stats(self) -> dict[str, int]:
+        names = [*cypher.COUNT_NODES, *cypher.COUNT_RELS]
+        queries = [*cypher.COUNT_NODES.values(), *cypher.COUNT_RELS.values()]
+        results = await self._transaction(
+            [(q, {}) for q in queries], write=False, operation="stats"
+        )
+        return {name: int(rows[0][0]) for name, rows in zip(names, results, strict=True)}
+
+    def export(self, interview_id: str | None = None) -> AsyncIterator[dict[str, Any]]:
+        return export_records(self._read, cypher.EXPORT_NODES, cypher.EXPORT_RELS, interview_id)

@@ -1,0 +1,101 @@
+"""The GraphStore port: everything the pipeline and the CLI need from a graph database.
+
+Backends keep all their Cypher in one module and hide dialect differences (constraints,
+datetimes, maps) behind this interface. Every write is idempotent (MERGE on deterministic
+ids), so re-processing a file or replaying a batch never duplicates anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
+
+
+class GraphStoreError(RuntimeError):
+    """A graph operation failed; the message says which store, which operation and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class InterviewSummary:
+    interview_id: str
+    project_id: str
+    project_name: str
+    title: str
+    filename: str
+    status: str
+    sentence_count: int
+    analysis_count: int
+    created_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceView:
+    """A sentence as `show` prints it: the sentence and its analyses (one per model)."""
+
+    sentence: Sentence
+    analyses: tuple[Analysis, ...]
+
+
+class GraphStore(Protocol):
+    """One connection to one graph. Open it with `async with`."""
+
+    backend: str  # "neo4j" | "falkordb"
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def ensure_schema(self) -> None:
+        """Create uniqueness constraints / indexes on every id; safe to call every run."""
+
+    async def write_interview(self, interview: Interview) -> None:
+        """MERGE the Project and Interview nodes and CONTAINS_INTERVIEW; sets status."""
+
+    async def write_sentences(self, sentences: Sequence[Sentence], filename: str) -> None:
+        """MERGE a batch of sentences (one UNWIND), HAS_SENTENCE, PART_OF_FILE and FOLLOWS.
+
+        FOLLOWS links each sentence to sequence_order - 1 of the same interview, also across
+        batch boundaries (the previous batch is already written).
+        """
+
+    async def write_analyses(self, analyses: Sequence[Analysis]) -> None:
+        """MERGE a batch of Analysis nodes, their dimension nodes and relationships."""
+
+    async def finish_interview(
+        self, interview_id: str, sentence_count: int, status: InterviewStatus
+    ) -> None:
+        """Set the final status and remove sentences (and their analyses) at or beyond
+        sentence_count, left over from an earlier, different segmentation."""
+
+    async def delete_interview(self, interview_id: str) -> None:
+        """Remove an interview, its sentences and analyses, and orphaned shared nodes."""
+
+    async def existing_ids(self, label: str, ids: Sequence[str]) -> set[str]:
+        """Which of these ids the graph holds; label is Interview, Sentence or Analysis.
+
+        Used to resolve events a crashed run left staged: they are delivered only for data
+        the graph committed."""
+
+    async def list_interviews(self) -> list[InterviewSummary]: ...
+
+    async def get_interview(self, interview_id: str) -> Interview | None: ...
+
+    async def get_sentences(self, interview_id: str) -> list[SentenceView]:
+        """Sentences in sequence_order, each with its analyses."""
+
+    async def stats(self) -> dict[str, int]:
+        """Node counts per label and relationship counts per type."""
+
+    def export(self, interview_id: str | None = None) -> AsyncIterator[dict[str, Any]]:
+        """Canonical records: nodes then relationships, each sorted, volatile timestamps left
+        out, so two graphs holding the same facts export byte-identical JSONL."""
+        ...

@@ -1,0 +1,437 @@
+"""Row <-> domain conversion and canonical export records, shared by both graph backends.
+
+Both backends store exactly the same property values (ISO-8601 UTC strings for timestamps,
+floats limited to 15 significant digits), so a graph read back from either yields equal
+domain values and the export of the same facts is byte-identical across backends.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from interview_graph.domain.model import (
+    Analysis,
+    Interview,
+    InterviewStatus,
+    Sentence,
+    TopicMention,
+)
+from interview_graph.graph.port import InterviewSummary, SentenceView
+
+# Label -> the property that identifies a node of that label (a uniqueness constraint each).
+NODE_KEYS: dict[str, str] = {
+    "Analysis": "analysis_id",
+    "DomainKeyword": "text",
+    "FunctionType": "name",
+    "Interview": "interview_id",
+    "Keyword": "text",
+    "Project": "project_id",
+    "Purpose": "name",
+    "Sentence": "sentence_id",
+    "SourceFile": "filename",
+    "StructureType": "name",
+    "Topic": "name",
+}
+
+# Labels whose keys are generated ids (ASCII uuids): exported page by page in database order.
+# The other labels are keyed by free text; they are small vocabularies and get sorted in Python
+# so that unicode ordering never depends on the database's collation.
+ID_LABELS: tuple[str, ...] = ("Analysis", "Interview", "Project", "Sentence")
+VOCABULARY_LABELS: tuple[str, ...] = tuple(sorted(set(NODE_KEYS) - set(ID_LABELS)))
+
+# Relationship type -> (start label, end label).
+REL_ENDPOINTS: dict[str, tuple[str, str]] = {
+    "CONTAINS_INTERVIEW": ("Project", "Interview"),
+    "FOLLOWS": ("Sentence", "Sentence"),
+    "HAS_ANALYSIS": ("Sentence", "Analysis"),
+    "HAS_FUNCTION": ("Analysis", "FunctionType"),
+    "HAS_PURPOSE": ("Analysis", "Purpose"),
+    "HAS_SENTENCE": ("Interview", "Sentence"),
+    "HAS_STRUCTURE": ("Analysis", "StructureType"),
+    "MENTIONS_DOMAIN_KEYWORD": ("Analysis", "DomainKeyword"),
+    "MENTIONS_OVERALL_KEYWORD": ("Analysis", "Keyword"),
+    "MENTIONS_TOPIC": ("Analysis", "Topic"),
+    "PART_OF_FILE": ("Sentence", "SourceFile"),
+}
+
+# Relationships from an Analysis to its dimension nodes; rewritten as a whole on re-analysis.
+DIMENSION_RELS: tuple[str, ...] = (
+    "HAS_FUNCTION",
+    "HAS_PURPOSE",
+    "HAS_STRUCTURE",
+    "MENTIONS_DOMAIN_KEYWORD",
+    "MENTIONS_OVERALL_KEYWORD",
+    "MENTIONS_TOPIC",
+)
+
+VOLATILE_PROPERTIES: frozenset[str] = frozenset({"created_at"})
+
+
+def to_iso(moment: datetime | None) -> str | None:
+    """Timestamps are stored as ISO-8601 UTC text in both backends (naive means UTC)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
+def from_iso(text: Any) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(str(text))
+
+
+def storable_float(value: float) -> float:
+    """FalkorDB returns doubles with 15 significant digits; storing no more keeps reads exact."""
+    return float(f"{value:.15g}")
+
+
+def require_ids(**ids: str) -> None:
+    """Ids are MERGE keys under unique constraints: an empty one is a caller bug (and crashes
+    FalkorDB's constraint check), so it is refused before reaching a database."""
+    empty = sorted(name for name, value in ids.items() if not value)
+    if empty:
+        raise ValueError(f"empty id(s) {', '.join(empty)}: ids must be non-empty strings")
+
+
+def interview_params(interview: Interview) -> dict[str, Any]:
+    require_ids(project_id=interview.project_id, interview_id=interview.interview_id)
+    return {
+        "project_id": interview.project_id,
+        "project_name": interview.project_name,
+        "interview_id": interview.interview_id,
+        "title": interview.title,
+        "source": interview.source,
+        "filename": interview.filename,
+        "language": interview.language,
+        "status": str(interview.status),
+        "content_sha256": interview.content_sha256,
+        "created_at": to_iso(interview.created_at),
+        "date": interview.date,
+        "participants": list(interview.participants),
+    }
+
+
+def interview_from_row(props: Mapping[str, Any], project_name: str) -> Interview:
+    created_at = from_iso(props.get("created_at"))
+    if created_at is None:
+        raise ValueError(f"interview {props.get('interview_id')} has no created_at")
+    return Interview(
+        interview_id=str(props["interview_id"]),
+        project_id=str(props["project_id"]),
+        project_name=project_name,
+        title=str(props["title"]),
+        source=str(props["source"]),
+        filename=str(props["filename"]),
+        language=str(props["language"]),
+        content_sha256=str(props["content_sha256"]),
+        status=InterviewStatus(props["status"]),
+        created_at=created_at,
+        date=props.get("date"),
+        participants=tuple(props.get("participants") or ()),
+    )
+
+
+def sentence_row(sentence: Sentence) -> dict[str, Any]:
+    require_ids(sentence_id=sentence.sentence_id, interview_id=sentence.interview_id)
+    return {
+        "sentence_id": sentence.sentence_id,
+        "interview_id": sentence.interview_id,
+        "sequence_order": sentence.sequence_order,
+        "text": sentence.text,
+        "speaker": sentence.speaker,
+        "start_ms": sentence.start_ms,
+        "end_ms": sentence.end_ms,
+        "start_char": sentence.start_char,
+        "end_char": sentence.end_char,
+    }
+
+
+def sentence_from_row(props: Mapping[str, Any]) -> Sentence:
+    return Sentence(
+        sentence_id=str(props["sentence_id"]),
+        interview_id=str(props["interview_id"]),
+        sequence_order=int(props["sequence_order"]),
+        text=str(props["text"]),
+        speaker=props.get("speaker"),
+        start_ms=props.get("start_ms"),
+        end_ms=props.get("end_ms"),
+        start_char=int(props["start_char"]),
+        end_char=int(props["end_char"]),
+    )
+
+
+def follows_links(
+    rows: Sequence[Mapping[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Split a batch's FOLLOWS work: (pairs inside the batch, linked by id; heads whose
+    predecessor is outside the batch; tails whose successor is outside the batch).
+
+    Heads and tails need a lookup by (interview_id, sequence_order), which links batches also
+    when they are written out of order; pairs by id are the cheap common case.
+    """
+    by_order = {(row["interview_id"], row["sequence_order"]): row for row in rows}
+    pairs: list[dict[str, Any]] = []
+    heads: list[dict[str, Any]] = []
+    tails: list[dict[str, Any]] = []
+    for (interview_id, order), row in by_order.items():
+        ref = {"sentence_id": row["sentence_id"], "interview_id": interview_id,
+               "sequence_order": order}  # fmt: skip
+        previous = by_order.get((interview_id, order - 1))
+        if previous is not None:
+            pairs.append(
+                {"sentence_id": row["sentence_id"], "previous_id": previous["sentence_id"]}
+            )
+        elif order > 0:
+            heads.append(ref)
+        if (interview_id, order + 1) not in by_order:
+            tails.append(ref)
+    return pairs, heads, tails
+
+
+def _confidence(analysis: Analysis, key: str) -> float | None:
+    value = analysis.confidence.get(key)
+    return None if value is None else storable_float(value)
+
+
+def analysis_row(analysis: Analysis) -> dict[str, Any]:
+    """One UNWIND row: the Analysis node's properties plus its dimension targets.
+
+    The full per-dimension confidence map is kept on the node as parallel key/value lists (exact
+    round trip even for empty dimensions); each dimension relationship also carries its own
+    confidence for querying. `keep` lists the relationship signatures of this value, so stale
+    ones from an earlier analysis by the same model version can be deleted.
+    """
+    require_ids(analysis_id=analysis.analysis_id, sentence_id=analysis.sentence_id)
+    keys = sorted(analysis.confidence)
+    topic_confidence = _confidence(analysis, "topics")
+    topics = [
+        {"name": t.name, "level": t.level, "rank": rank, "confidence": topic_confidence}
+        for rank, t in enumerate(analysis.topics)
+    ]
+    keywords = [
+        {"text": text, "rank": rank, "confidence": _confidence(analysis, "keywords")}
+        for rank, text in enumerate(analysis.overall_keywords)
+    ]
+    domain_keywords = [
+        {"text": text, "rank": rank, "confidence": _confidence(analysis, "domain_keywords")}
+        for rank, text in enumerate(analysis.domain_keywords)
+    ]
+    keep = [
+        rel_signature("HAS_FUNCTION", analysis.function_type, None),
+        rel_signature("HAS_STRUCTURE", analysis.structure_type, None),
+        rel_signature("HAS_PURPOSE", analysis.purpose, None),
+        *(rel_signature("MENTIONS_TOPIC", t.name, n) for n, t in enumerate(analysis.topics)),
+        *(
+            rel_signature("MENTIONS_OVERALL_KEYWORD", text, n)
+            for n, text in enumerate(analysis.overall_keywords)
+        ),
+        *(
+            rel_signature("MENTIONS_DOMAIN_KEYWORD", text, n)
+            for n, text in enumerate(analysis.domain_keywords)
+        ),
+    ]
+    return {
+        "analysis_id": analysis.analysis_id,
+        "sentence_id": analysis.sentence_id,
+        "model": analysis.model,
+        "model_version": analysis.model_version,
+        "confidence": storable_float(analysis.overall_confidence),
+        "confidence_keys": keys,
+        "confidence_values": [storable_float(analysis.confidence[k]) for k in keys],
+        "created_at": to_iso(analysis.created_at),
+        "function_type": analysis.function_type,
+        "function_confidence": _confidence(analysis, "function"),
+        "structure_type": analysis.structure_type,
+        "structure_confidence": _confidence(analysis, "structure"),
+        "purpose": analysis.purpose,
+        "purpose_confidence": _confidence(analysis, "purpose"),
+        "topics": topics,
+        "keywords": keywords,
+        "domain_keywords": domain_keywords,
+        "keep": keep,
+    }
+
+
+def rel_signature(rel_type: str, target_key: str, rank: int | None) -> str:
+    """Identity of a dimension relationship; the Cypher builds the same text from the graph."""
+    return f"{rel_type}|{'' if rank is None else rank}|{target_key}"
+
+
+def analysis_from_rows(
+    props: Mapping[str, Any],
+    sentence: Sentence,
+    dimension_rows: Iterable[tuple[str, Mapping[str, Any], str]],
+) -> Analysis:
+    """Rebuild an Analysis from its node and (rel type, rel properties, target key) rows."""
+    single: dict[str, str] = {}
+    topics: list[tuple[int, TopicMention]] = []
+    keywords: list[tuple[int, str]] = []
+    domain_keywords: list[tuple[int, str]] = []
+    for rel_type, rel_props, target in dimension_rows:
+        rank = int(rel_props.get("rank", 0))
+        if rel_type == "MENTIONS_TOPIC":
+            topics.append((rank, TopicMention(name=target, level=int(rel_props["level"]))))
+        elif rel_type == "MENTIONS_OVERALL_KEYWORD":
+            keywords.append((rank, target))
+        elif rel_type == "MENTIONS_DOMAIN_KEYWORD":
+            domain_keywords.append((rank, target))
+        else:
+            single[rel_type] = target
+    keys = props.get("confidence_keys") or []
+    values = props.get("confidence_values") or []
+    return Analysis(
+        analysis_id=str(props["analysis_id"]),
+        sentence_id=sentence.sentence_id,
+        interview_id=sentence.interview_id,
+        sequence_order=sentence.sequence_order,
+        model=str(props["model"]),
+        model_version=str(props["model_version"]),
+        function_type=single.get("HAS_FUNCTION", ""),
+        structure_type=single.get("HAS_STRUCTURE", ""),
+        purpose=single.get("HAS_PURPOSE", ""),
+        topics=tuple(t for _, t in sorted(topics, key=lambda item: item[0])),
+        overall_keywords=tuple(k for _, k in sorted(keywords)),
+        domain_keywords=tuple(k for _, k in sorted(domain_keywords)),
+        confidence={str(k): float(v) for k, v in zip(keys, values, strict=True)},
+        created_at=from_iso(props.get("created_at")),
+    )
+
+
+def canonical_properties(props: Mapping[str, Any]) -> dict[str, Any]:
+    """Sorted properties without volatile timestamps; lists made plain."""
+    return {
+        key: list(value) if isinstance(value, list | tuple) else value
+        for key, value in sorted(props.items())
+        if key not in VOLATILE_PROPERTIES and value is not None
+    }
+
+
+def node_record(label: str, key: str, props: Mapping[str, Any]) -> dict[str, Any]:
+    return {"kind": "node", "label": label, "key": key, "properties": canonical_properties(props)}
+
+
+def relationship_record(
+    rel_type: str, start: str, end: str, props: Mapping[str, Any]
+) -> dict[str, Any]:
+    start_label, end_label = REL_ENDPOINTS[rel_type]
+    return {
+        "kind": "relationship",
+        "type": rel_type,
+        "start": [start_label, start],
+        "end": [end_label, end],
+        "properties": canonical_properties(props),
+    }
+
+
+def sort_relationship_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Order within one page of start nodes: (start key, end key, properties)."""
+    return sorted(
+        records,
+        key=lambda r: (r["start"][1], r["end"][1], json.dumps(r["properties"], sort_keys=True)),
+    )
+
+
+def to_jsonl_line(record: Mapping[str, Any]) -> str:
+    """The canonical text of one export record (what `export` writes per line)."""
+    return json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+# --- shared read-side assembly (both backends return rows as lists of values) ------------------
+
+RunQuery = Callable[[str, Mapping[str, Any]], Awaitable[list[list[Any]]]]
+
+
+def interview_summary(row: Sequence[Any]) -> InterviewSummary:
+    """Row of LIST_INTERVIEWS -> summary."""
+    return InterviewSummary(
+        interview_id=str(row[0]),
+        project_id=str(row[1]),
+        project_name=str(row[2]),
+        title=str(row[3]),
+        filename=str(row[4]),
+        status=str(row[5]),
+        sentence_count=int(row[6]),
+        analysis_count=int(row[7]),
+        created_at=None if row[8] is None else str(row[8]),
+    )
+
+
+def sentence_views(
+    sentence_rows: Iterable[Sequence[Any]], dimension_rows: Iterable[Sequence[Any]]
+) -> list[SentenceView]:
+    """Rows of GET_SENTENCES and GET_ANALYSIS_DIMENSIONS -> views in sequence order, analyses
+    of a sentence ordered by (model, model_version, analysis_id)."""
+    sentences = [sentence_from_row(row[0]) for row in sentence_rows]
+    by_analysis: dict[str, tuple[str, Mapping[str, Any], list[tuple[str, Mapping[str, Any], str]]]]
+    by_analysis = {}
+    for sentence_id, analysis_props, rel_type, rel_props, target in dimension_rows:
+        entry = by_analysis.setdefault(
+            str(analysis_props["analysis_id"]), (str(sentence_id), analysis_props, [])
+        )
+        entry[2].append((str(rel_type), rel_props, str(target)))
+    analyses_of: dict[str, list[Analysis]] = {}
+    sentence_by_id = {s.sentence_id: s for s in sentences}
+    for sentence_id, analysis_props, dims in by_analysis.values():
+        sentence = sentence_by_id.get(sentence_id)
+        if sentence is not None:
+            analyses_of.setdefault(sentence_id, []).append(
+                analysis_from_rows(analysis_props, sentence, dims)
+            )
+    return [
+        SentenceView(
+            sentence=s,
+            analyses=tuple(
+                sorted(
+                    analyses_of.get(s.sentence_id, []),
+                    key=lambda a: (a.model, a.model_version, a.analysis_id),
+                )
+            ),
+        )
+        for s in sentences
+    ]
+
+
+async def export_records(
+    run: RunQuery,
+    export_nodes: Mapping[tuple[str, bool], str],
+    export_rels: Mapping[tuple[str, bool], str],
+    interview_id: str | None,
+    page_size: int = 2000,
+) -> AsyncIterator[dict[str, Any]]:
+    """Stream canonical records: nodes by (label, key), then relationships by (type, start,
+    end). Id-keyed labels and all relationships are read in pages by key; vocabulary labels
+    are small and sorted in Python."""
+    scoped = interview_id is not None
+    scope = {"interview_id": interview_id} if scoped else {}
+    for label in sorted(NODE_KEYS):
+        query = export_nodes[(label, scoped)]
+        if label in ID_LABELS:
+            after = ""
+            while True:
+                rows = await run(query, {**scope, "after": after, "limit": page_size})
+                for key, props in rows:
+                    yield node_record(label, str(key), props)
+                if len(rows) < page_size:
+                    break
+                after = str(rows[-1][0])
+        else:
+            rows = await run(query, scope)
+            for key, props in sorted(rows, key=lambda row: str(row[0])):
+                yield node_record(label, str(key), props)
+    for rel_type in sorted(REL_ENDPOINTS):
+        query = export_rels[(rel_type, scoped)]
+        after = ""
+        while True:
+            rows = await run(query, {**scope, "after": after, "limit": page_size})
+            page = [relationship_record(rel_type, str(s), str(e), p) for s, e, p in rows]
+            for record in sort_relationship_records(page):
+                yield record
+            starts = {str(row[0]) for row in rows}
+            if len(starts) < page_size:
+                break
+            after = max(starts)

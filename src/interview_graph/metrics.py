@@ -1,0 +1,46 @@
+"""Dual-write metrics (the plan's Phase 6), in one registry served by `--metrics-port`."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+EVENTS_EMITTED = Counter(
+    "events_emitted_total",
+    "Events delivered to the event store.",
+    ["event_type"],
+    registry=REGISTRY,
+)
+EVENT_EMISSION_DURATION = Histogram(
+    "event_emission_duration_seconds",
+    "Time to deliver one batch of events to the event store, per event type in the batch.",
+    ["event_type"],
+    registry=REGISTRY,
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+EVENT_EMISSION_FAILURES = Counter(
+    "event_emission_failures_total",
+    "Failed delivery attempts (the events stay in the outbox and are retried).",
+    ["event_type", "reason"],
+    registry=REGISTRY,
+)
+EVENT_VERSION_CONFLICTS = Counter(
+    "event_version_conflicts_total",
+    "Appends rejected for a wrong expected version.",
+    registry=REGISTRY,
+)
+DUAL_WRITE_SUCCESS_RATE = Gauge(
+    "dual_write_success_rate",
+    "Share of committed graph writes whose events are durably in the outbox or the store.",
+    registry=REGISTRY,
+)
+OUTBOX_PENDING = Gauge(
+    "outbox_pending_events",
+    "Events recorded in the outbox and not yet delivered.",
+    registry=REGISTRY,
+)
+
+
+def serve_metrics(port: int, addr: str = "127.0.0.1") -> None:
+    start_http_server(port, addr=addr, registry=REGISTRY)

@@ -1,0 +1,245 @@
+"""Processing one transcript file into the graph, with dual-write hooks around every write.
+
+Segmentation runs in worker processes and is prefetched one chunk ahead, so parsing the next
+chunk overlaps with analyzing and writing the current one; graph writes are one UNWIND batch
+per chunk. Every graph write is wrapped by the events hook: events are staged before the
+write and committed only when the graph has committed, so a failed write emits nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from interview_graph.analysis.port import AnalysisRequest, Analyzer, ParsedSentence
+from interview_graph.domain.ids import interview_id_for, project_id_for
+from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
+from interview_graph.graph.port import GraphStore
+from interview_graph.pipeline.events_hook import EventsHook, StagedWrite
+from interview_graph.pipeline.readers import Transcript, TranscriptError, read_transcript
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PROJECT = "default"
+CONTEXT_BEFORE = 6
+CONTEXT_AFTER = 6
+
+
+class Segmenter(Protocol):
+    def iter_parsed(
+        self, transcript: Transcript, interview_id: str
+    ) -> Iterator[list[ParsedSentence]]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(slots=True)
+class FileReport:
+    path: str
+    status: str = "pending"  # done | failed
+    interview_id: str | None = None
+    title: str | None = None
+    sentences: int = 0
+    analyses: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+    events_staged: int = 0
+    event_errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "done"
+
+
+HookFactory = Callable[[Interview, str], EventsHook]
+ProgressCallback = Callable[[int], None]
+
+
+class PipelineService:
+    """Reads, segments, analyzes and writes one file at a time; one bad file never stops others."""
+
+    def __init__(
+        self,
+        graph: GraphStore,
+        analyzer: Analyzer,
+        segmenter: Segmenter,
+        hooks: HookFactory,
+        *,
+        max_file_bytes: int,
+    ) -> None:
+        self._graph = graph
+        self._analyzer = analyzer
+        self._segmenter = segmenter
+        self._hooks = hooks
+        self._max_file_bytes = max_file_bytes
+
+    async def process_file(
+        self,
+        path: Path,
+        project_name: str | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> FileReport:
+        report = FileReport(path=str(path))
+        started = time.perf_counter()
+        try:
+            transcript = await asyncio.to_thread(
+                read_transcript, path, max_bytes=self._max_file_bytes
+            )
+        except TranscriptError as exc:
+            report.status, report.error = "failed", str(exc)
+            report.seconds = time.perf_counter() - started
+            return report
+        interview = build_interview(transcript, path, project_name)
+        report.interview_id, report.title = interview.interview_id, interview.title
+        run = _FileRun(self, interview, transcript, report, on_progress)
+        await run.execute()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    @property
+    def graph(self) -> GraphStore:
+        return self._graph
+
+
+def build_interview(transcript: Transcript, path: Path, project_name: str | None) -> Interview:
+    project = project_name or transcript.meta.project or DEFAULT_PROJECT
+    project_id = project_id_for(project)
+    return Interview(
+        interview_id=interview_id_for(project_id, transcript.content_sha256),
+        project_id=project_id,
+        project_name=project,
+        title=transcript.meta.title or path.stem,
+        source=str(path),
+        filename=path.name,
+        language=transcript.meta.language,
+        content_sha256=transcript.content_sha256,
+        status=InterviewStatus.PROCESSING,
+        created_at=datetime.now(UTC),
+        date=transcript.meta.date,
+        participants=transcript.meta.participants,
+    )
+
+
+class _FileRun:
+    """The state of one file's run: its correlation id, context window and counters."""
+
+    def __init__(
+        self,
+        service: PipelineService,
+        interview: Interview,
+        transcript: Transcript,
+        report: FileReport,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        self._graph = service._graph
+        self._analyzer = service._analyzer
+        self._segmenter = service._segmenter
+        self._interview = interview
+        self._transcript = transcript
+        self._report = report
+        self._on_progress = on_progress
+        correlation_id = new_correlation_id()
+        self._hook = service._hooks(interview, correlation_id)
+        self._history: deque[ParsedSentence] = deque(maxlen=CONTEXT_BEFORE)
+        self._pending: list[ParsedSentence] = []
+
+    async def execute(self) -> None:
+        interview = self._interview
+        try:
+            staged = await self._hook.interview_started(interview)
+            await self._guarded(staged, lambda: self._graph.write_interview(interview))
+            await self._write_all_chunks()
+            await self._analyze_pending(final=True)
+            await self._finish(InterviewStatus.COMPLETED, "all sentences written and analyzed")
+            self._report.status = "done"
+        except Exception as exc:  # one bad file must never stop the others
+            log.error(
+                "file failed",
+                extra={"file": self._report.path, "interview_id": interview.interview_id},
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )
+            self._report.status, self._report.error = "failed", describe_error(exc)
+            await self._mark_failed(describe_error(exc))
+
+    async def _write_all_chunks(self) -> None:
+        chunks = self._segmenter.iter_parsed(self._transcript, self._interview.interview_id)
+        next_chunk = asyncio.ensure_future(asyncio.to_thread(next, chunks, None))
+        try:
+            while (chunk := await next_chunk) is not None:
+                next_chunk = asyncio.ensure_future(asyncio.to_thread(next, chunks, None))
+                await self._write_sentences([parsed.sentence for parsed in chunk])
+                self._pending.extend(chunk)
+                await self._analyze_pending(final=False)
+        finally:
+            if not next_chunk.done():
+                await asyncio.gather(next_chunk, return_exceptions=True)
+
+    async def _write_sentences(self, sentences: Sequence[Sentence]) -> None:
+        staged = await self._hook.sentences_written(sentences)
+        filename = self._interview.filename
+        await self._guarded(staged, lambda: self._graph.write_sentences(sentences, filename))
+        self._report.sentences += len(sentences)
+
+    async def _analyze_pending(self, *, final: bool) -> None:
+        keep = 0 if final else CONTEXT_AFTER
+        if len(self._pending) <= keep:
+            return
+        split = len(self._pending) - keep
+        targets, after = self._pending[:split], self._pending[split:]
+        request = AnalysisRequest(targets=targets, before=tuple(self._history), after=after)
+        analyses = await self._analyzer.analyze(request)
+        await self._write_analyses(analyses)
+        self._history.extend(targets)
+        self._pending = after
+        if self._on_progress is not None:
+            self._on_progress(len(targets))
+
+    async def _write_analyses(self, analyses: Sequence[Analysis]) -> None:
+        if not analyses:
+            return
+        staged = await self._hook.analyses_written(analyses)
+        await self._guarded(staged, lambda: self._graph.write_analyses(analyses))
+        self._report.analyses += len(analyses)
+
+    async def _finish(self, status: InterviewStatus, reason: str) -> None:
+        staged = await self._hook.status_changed(InterviewStatus.PROCESSING, status, reason)
+        interview_id, count = self._interview.interview_id, self._report.sentences
+        await self._guarded(
+            staged, lambda: self._graph.finish_interview(interview_id, count, status)
+        )
+
+    async def _mark_failed(self, reason: str) -> None:
+        """Best effort: a graph that is down cannot take the failed status either."""
+        try:
+            await self._finish(InterviewStatus.FAILED, reason)
+        except Exception as exc:
+            log.warning(
+                "could not mark interview failed",
+                extra={"interview_id": self._interview.interview_id, "error": str(exc)},
+            )
+
+    @staticmethod
+    async def _guarded(staged: StagedWrite, write: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await write()
+        except BaseException as exc:
+            await staged.discard(describe_error(exc))
+            raise
+        await staged.commit()
+
+
+def new_correlation_id() -> str:
+    return str(uuid.uuid4())
+
+
+def describe_error(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text if text else type(exc).__name__

@@ -1,0 +1,67 @@
+"""Settings, read once from the environment (and an optional .env file).
+
+Nothing here connects to anything; `bootstrap` turns these values into adapters.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(default=Path(".interview-graph"), alias="DATA_DIR")
+
+    graph_backend: Literal["falkordb", "neo4j"] = Field(default="falkordb", alias="GRAPH_BACKEND")
+    falkordb_graph: str = Field(default="interview_graph", alias="FALKORDB_GRAPH")
+    neo4j_uri: str = Field(default="bolt://127.0.0.1:7687", alias="NEO4J_URI")
+    neo4j_user: str = Field(default="neo4j", alias="NEO4J_USER")
+    neo4j_password: SecretStr = Field(default=SecretStr("neo4j"), alias="NEO4J_PASSWORD")
+    neo4j_database: str = Field(default="neo4j", alias="NEO4J_DATABASE")
+
+    spacy_model: str | None = Field(default=None, alias="SPACY_MODEL")
+    nlp_processes: int = Field(default=2, ge=1, le=64, alias="NLP_PROCESSES")
+    domain_lexicon: Path | None = Field(default=None, alias="DOMAIN_LEXICON")
+    batch_size: int = Field(default=500, ge=1, le=20_000, alias="BATCH_SIZE")
+    max_file_mb: int = Field(default=200, ge=1, alias="MAX_FILE_MB")
+
+    enable_event_sourcing: bool = Field(default=False, alias="ENABLE_EVENT_SOURCING")
+    event_store_url: str | None = Field(default=None, alias="EVENT_STORE_URL")
+    esdb_connection_string: str | None = Field(default=None, alias="ESDB_CONNECTION_STRING")
+
+    log_level: str = Field(default="WARNING", alias="LOG_LEVEL")
+
+    @property
+    def falkordb_dir(self) -> Path:
+        return self.data_dir / "falkordb"
+
+    @property
+    def sqlite_event_store_path(self) -> Path:
+        return self.data_dir / "events.sqlite3"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def redact_url(url: str) -> str:
+    """Hide the password of a connection string before it reaches a log or an error."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable url>"
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    netloc = f"{parts.username}:***@{host}" if parts.username else f"***@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))

@@ -1,0 +1,88 @@
+"""Session-wide real services for the test suite: Neo4j (from Maven Central artifacts) and
+PostgreSQL (from Debian's packages), each started once on 127.0.0.1 and stopped at the end.
+
+NEO4J_URI / EVENT_STORE_URL=postgresql://... point the suite at existing servers instead.
+Under `./run test` (IG_REQUIRE_SERVICES=1) a service that cannot start fails the run; a bare
+`pytest` skips the tests that need it, with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO / "scripts") not in sys.path:
+    sys.path.insert(0, str(REPO / "scripts"))
+
+
+def services_required() -> bool:
+    return os.environ.get("IG_REQUIRE_SERVICES") == "1"
+
+
+def unavailable(service: str, reason: str) -> None:
+    message = f"{service} not available: {reason}"
+    if services_required():
+        pytest.fail(message + " (IG_REQUIRE_SERVICES=1: the test command must start it)")
+    pytest.skip(message)
+
+
+@dataclass(frozen=True)
+class Neo4jConnection:
+    uri: str
+    user: str
+    password: str
+    database: str
+
+
+@pytest.fixture(scope="session")
+def neo4j_connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jConnection]:
+    if os.environ.get("NEO4J_URI"):
+        yield Neo4jConnection(
+            uri=os.environ["NEO4J_URI"],
+            user=os.environ.get("NEO4J_USER", "neo4j"),
+            password=os.environ.get("NEO4J_PASSWORD", "neo4j"),
+            database=os.environ.get("NEO4J_DATABASE", "neo4j"),
+        )
+        return
+    try:
+        from services.neo4j_server import start_neo4j
+
+        server = start_neo4j(tmp_path_factory.mktemp("neo4j"))
+    except Exception as exc:
+        unavailable("Neo4j", f"{type(exc).__name__}: {exc}")
+        raise AssertionError("unreachable") from exc
+    try:
+        yield Neo4jConnection(server.uri, server.user, server.password, server.database)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The PostgreSQL server object (with stop_server/start_server for fault tests)."""
+    try:
+        from services.postgres_server import start_postgres
+
+        server = start_postgres(tmp_path_factory.mktemp("postgres"))
+    except Exception as exc:
+        unavailable("PostgreSQL", f"{type(exc).__name__}: {exc}")
+        raise AssertionError("unreachable") from exc
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(request: pytest.FixtureRequest) -> str:
+    url = os.environ.get("EVENT_STORE_URL", "")
+    if url.startswith("postgresql://"):
+        return url
+    server = request.getfixturevalue("postgres_server")
+    return str(server.url)  # type: ignore[attr-defined]

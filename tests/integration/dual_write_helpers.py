@@ -1,0 +1,148 @@
+"""In-process pipeline runs against real stores, with wrappers that inject store faults.
+
+The wrappers delegate every call to a real store and add only the fault (a failing call, a
+delay): the stores themselves are never replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from interview_graph import bootstrap
+from interview_graph.domain.events import DomainEvent
+from interview_graph.domain.model import Analysis
+from interview_graph.events.dual_write import DualWriter
+from interview_graph.events.port import AppendRequest, EventStore, EventStoreUnavailableError
+from interview_graph.events.sqlite_outbox import SQLiteOutbox
+from interview_graph.graph.port import GraphStore, GraphStoreError
+from interview_graph.pipeline.events_hook import EventsHook, NoEvents
+from interview_graph.pipeline.service import FileReport, PipelineService
+from interview_graph.settings import Settings
+
+
+class FlakyEventStore:
+    """Fails every `every`-th append_batch call before touching the real store."""
+
+    def __init__(self, inner: EventStore, every: int = 3) -> None:
+        self.inner = inner
+        self.every = every
+        self.calls = 0
+        self.failures = 0
+
+    async def append_batch(self, requests: Sequence[AppendRequest]) -> list[int]:
+        self.calls += 1
+        if self.calls % self.every == 0:
+            self.failures += 1
+            raise EventStoreUnavailableError(f"injected failure on call {self.calls}")
+        return await self.inner.append_batch(requests)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+class SlowEventStore:
+    """Adds a fixed latency to every append, like a distant or overloaded server."""
+
+    def __init__(self, inner: EventStore, delay_s: float) -> None:
+        self.inner = inner
+        self.delay_s = delay_s
+        self.calls = 0
+
+    async def append_batch(self, requests: Sequence[AppendRequest]) -> list[int]:
+        self.calls += 1
+        await asyncio.sleep(self.delay_s)
+        return await self.inner.append_batch(requests)
+
+    async def append(self, stream: str, events: Sequence[DomainEvent], expected: Any = None) -> int:
+        await asyncio.sleep(self.delay_s)
+        return await self.inner.append(stream, events)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+class FailingAnalysesGraph:
+    """A real graph store whose n-th write_analyses call fails (a graph outage mid-file)."""
+
+    def __init__(self, inner: GraphStore, fail_on_call: int) -> None:
+        self.inner = inner
+        self.fail_on_call = fail_on_call
+        self.calls = 0
+        self.backend = inner.backend
+
+    async def __aenter__(self) -> Self:
+        await self.inner.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.inner.__aexit__(exc_type, exc, tb)
+
+    async def write_analyses(self, analyses: Sequence[Analysis]) -> None:
+        self.calls += 1
+        if self.calls == self.fail_on_call:
+            raise GraphStoreError("injected graph outage while writing analyses")
+        await self.inner.write_analyses(analyses)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def settings_for(data_dir: Path, **values: Any) -> Settings:
+    return Settings(DATA_DIR=data_dir, NLP_PROCESSES=2, **values)
+
+
+def make_writer(
+    settings: Settings, wrap: Any = None, *, backoff_initial_s: float = 0.05
+) -> DualWriter:
+    async def open_store() -> EventStore:
+        store = await bootstrap.open_event_store(settings)
+        return wrap(store) if wrap is not None else store
+
+    return DualWriter(
+        SQLiteOutbox(settings.data_dir / "outbox.sqlite3"),
+        open_store,
+        settings.data_dir / "outbox.leases",
+        store_label="test",
+        backoff_initial_s=backoff_initial_s,
+        backoff_max_s=1.0,
+    )
+
+
+async def run_pipeline(
+    settings: Settings,
+    paths: Sequence[Path],
+    graph: GraphStore,
+    writer: DualWriter | None,
+    segmenter: Any,
+) -> list[FileReport]:
+    analyzer = bootstrap.build_analyzer(settings)
+
+    def no_events(_interview: Any, _correlation: str) -> EventsHook:
+        return NoEvents()
+
+    hooks = writer.hook_for if writer is not None else no_events
+    service = PipelineService(graph, analyzer, segmenter, hooks, max_file_bytes=50 * 2**20)
+    return [await service.process_file(path, "faults") for path in paths]
+
+
+async def read_all_events(settings: Settings) -> list[DomainEvent]:
+    store = await bootstrap.open_event_store(settings)
+    try:
+        return await store.read_all()
+    finally:
+        await store.close()

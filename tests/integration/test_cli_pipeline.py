@@ -1,0 +1,130 @@
+"""End to end through the real CLI: transcripts into FalkorDB (embedded) and Neo4j."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Neo4jConnection
+from tests.integration.cli_helpers import (
+    CLI,
+    SAMPLES,
+    base_env,
+    run_cli,
+    sample_files,
+)
+
+
+def _wipe_neo4j(conn: Neo4jConnection) -> None:
+    from neo4j import GraphDatabase
+
+    with GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password)) as driver:
+        driver.execute_query("MATCH (n) DETACH DELETE n", database_=conn.database)
+
+
+@pytest.fixture(params=["falkordb", "neo4j"])
+def graph_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    if request.param == "falkordb":
+        yield base_env(tmp_path / "data", GRAPH_BACKEND="falkordb")
+        return
+    conn: Neo4jConnection = request.getfixturevalue("neo4j_connection")
+    _wipe_neo4j(conn)
+    yield base_env(
+        tmp_path / "data",
+        GRAPH_BACKEND="neo4j",
+        NEO4J_URI=conn.uri,
+        NEO4J_USER=conn.user,
+        NEO4J_PASSWORD=conn.password,
+        NEO4J_DATABASE=conn.database,
+    )
+
+
+def test_samples_processed_and_reprocessing_gives_identical_export(
+    graph_env: dict[str, str],
+) -> None:
+    first = run_cli(["process", str(SAMPLES), "--project", "demo", "--json"], graph_env)
+    assert first.returncode == 0, first.stderr
+    summary = first.json()
+    files = summary["files"]
+    assert len(files) == len(sample_files())
+    assert all(f["status"] == "done" for f in files), files
+    assert summary["totals"]["sentences"] > 100
+    assert all(f["analyses"] == f["sentences"] > 0 for f in files)
+
+    export_one = run_cli(["export", "--format", "jsonl"], graph_env)
+    assert export_one.returncode == 0, export_one.stderr
+    again = run_cli(["process", str(SAMPLES), "--project", "demo", "--json"], graph_env)
+    assert again.returncode == 0, again.stderr
+    export_two = run_cli(["export", "--format", "jsonl"], graph_env)
+    assert export_one.stdout == export_two.stdout
+    assert export_one.stdout.count("\n") > summary["totals"]["sentences"]
+
+    listed = run_cli(["interviews", "--json"], graph_env).json()
+    assert {row["interview_id"] for row in listed} == {f["interview_id"] for f in files}
+    assert all(row["status"] == "completed" for row in listed)
+
+    one = files[0]
+    shown = run_cli(["show", one["interview_id"], "--json"], graph_env)
+    assert shown.returncode == 0, shown.stderr
+    detail = shown.json()
+    assert len(detail["sentences"]) == one["sentences"]
+    orders = [s["sequence_order"] for s in detail["sentences"]]
+    assert orders == list(range(one["sentences"]))
+    assert all(len(s["analyses"]) == 1 for s in detail["sentences"])
+
+    stats = run_cli(["stats", "--json"], graph_env).json()
+    assert stats["Sentence"] == summary["totals"]["sentences"]
+    assert stats["Analysis"] == summary["totals"]["analyses"]
+
+
+def test_bad_inputs_fail_clearly_and_do_not_stop_good_files(tmp_path: Path) -> None:
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    (inputs / "empty.txt").write_bytes(b"")
+    (inputs / "blank.txt").write_text("   \n\t\n")
+    (inputs / "binary.txt").write_bytes(bytes(range(256)) * 20)
+    (inputs / "latin1.txt").write_bytes("Caf\xe9 au lait is what we drink.".encode("latin-1"))
+    (inputs / "good.txt").write_text("Alice: How do you plan sprints?\nBob: We use a board.\n")
+    missing = tmp_path / "missing.txt"
+    env = base_env(tmp_path / "data")
+
+    result = run_cli(["process", str(inputs), str(missing), "--json"], env)
+
+    assert result.returncode == 1, result.stderr
+    by_name = {Path(f["path"]).name: f for f in result.json()["files"]}
+    assert by_name["good.txt"]["status"] == "done"
+    assert by_name["good.txt"]["sentences"] == 2
+    errors = {name: (f["error"] or "").lower() for name, f in by_name.items()}
+    assert "empty" in errors["empty.txt"]
+    assert "empty" in errors["blank.txt"] or "whitespace" in errors["blank.txt"]
+    assert "binary" in errors["binary.txt"]
+    assert "utf-8" in errors["latin1.txt"] and "offset 3" in errors["latin1.txt"]
+    assert "no such file" in errors["missing.txt"] and "missing.txt" in errors["missing.txt"]
+
+
+def test_usage_error_exits_2(tmp_path: Path) -> None:
+    result = run_cli(["process", "--no-such-option"], base_env(tmp_path / "data"))
+    assert result.returncode == 2
+
+
+def test_two_processes_share_one_embedded_graph(tmp_path: Path) -> None:
+    env = base_env(tmp_path / "data")
+    samples = sample_files()
+    first_half, second_half = samples[: len(samples) // 2], samples[len(samples) // 2 :]
+    procs = [
+        subprocess.Popen(
+            [str(CLI), "process", *map(str, group), "--json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for group in (first_half, second_half)
+    ]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
+    listed = run_cli(["interviews", "--json"], env).json()
+    assert len(listed) == len(samples)

@@ -1,0 +1,119 @@
+"""Row <-> domain conversion and canonical export records, without a database."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from interview_graph.domain.model import TopicMention
+from interview_graph.graph.records import (
+    analysis_from_rows,
+    analysis_row,
+    canonical_properties,
+    follows_links,
+    from_iso,
+    node_record,
+    relationship_record,
+    sentence_from_row,
+    sentence_row,
+    storable_float,
+    to_iso,
+    to_jsonl_line,
+)
+from tests.integration.graph_contract import make_analysis, make_interview, make_sentences
+
+
+def test_timestamps_are_stored_as_utc_iso_text() -> None:
+    local = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=2)))
+    assert to_iso(local) == "2024-01-02T01:04:05+00:00"
+    assert to_iso(datetime(2024, 1, 2)) == "2024-01-02T00:00:00+00:00"  # naive means UTC
+    assert from_iso(to_iso(local)) == local
+    assert to_iso(None) is None and from_iso(None) is None
+
+
+def test_floats_are_limited_to_what_falkordb_returns() -> None:
+    assert storable_float(0.1 + 0.2) == 0.3
+    assert storable_float(0.6125) == 0.6125
+
+
+def test_follows_links_split_pairs_heads_and_tails() -> None:
+    interview = make_interview()
+    rows = [sentence_row(s) for s in make_sentences(interview, 8)]
+    batch = rows[2:5] + rows[6:8]  # orders 2,3,4 and 6,7
+    pairs, heads, tails = follows_links(batch)
+    assert [(p["sentence_id"], p["previous_id"]) for p in pairs] == [
+        (rows[3]["sentence_id"], rows[2]["sentence_id"]),
+        (rows[4]["sentence_id"], rows[3]["sentence_id"]),
+        (rows[7]["sentence_id"], rows[6]["sentence_id"]),
+    ]
+    assert [h["sequence_order"] for h in heads] == [2, 6]
+    assert [t["sequence_order"] for t in tails] == [4, 7]
+    assert follows_links(rows[:1]) == ([], [], [_ref(rows[0])])  # order 0 has no predecessor
+
+
+def _ref(row: dict[str, object]) -> dict[str, object]:
+    return {k: row[k] for k in ("sentence_id", "interview_id", "sequence_order")}
+
+
+def test_sentence_row_round_trips_with_nulls() -> None:
+    sentence = make_sentences(make_interview(), 1)[0]
+    props = {k: v for k, v in sentence_row(sentence).items() if v is not None}
+    assert sentence_from_row(props) == sentence
+
+
+def _stored_rows(row: dict[str, object]) -> list[tuple[str, dict[str, object], str]]:
+    """What a database returns for the dimension relationships written from an analysis_row."""
+    out: list[tuple[str, dict[str, object], str]] = [
+        ("HAS_FUNCTION", {"confidence": row["function_confidence"]}, str(row["function_type"])),
+        ("HAS_STRUCTURE", {}, str(row["structure_type"])),
+        ("HAS_PURPOSE", {}, str(row["purpose"])),
+    ]
+    for t in row["topics"]:  # type: ignore[attr-defined]
+        out.append(("MENTIONS_TOPIC", {"rank": t["rank"], "level": t["level"]}, t["name"]))
+    for k in reversed(row["keywords"]):  # type: ignore[call-overload]
+        out.append(("MENTIONS_OVERALL_KEYWORD", {"rank": k["rank"]}, k["text"]))
+    for k in row["domain_keywords"]:  # type: ignore[attr-defined]
+        out.append(("MENTIONS_DOMAIN_KEYWORD", {"rank": k["rank"]}, k["text"]))
+    return out
+
+
+def test_analysis_row_round_trips_order_levels_and_confidences() -> None:
+    sentence = make_sentences(make_interview(), 2)[1]
+    analysis = replace(
+        make_analysis(sentence),
+        topics=(TopicMention("goals", 1), TopicMention("goals", 3)),
+        overall_keywords=("b", "a", "b"),
+    )
+    row = analysis_row(analysis)
+    node = {k: row[k] for k in ("analysis_id", "model", "model_version", "created_at",
+                                "confidence_keys", "confidence_values")}  # fmt: skip
+    rebuilt = analysis_from_rows(node, sentence, _stored_rows(row))
+    assert rebuilt == analysis
+    assert "MENTIONS_OVERALL_KEYWORD|2|b" in row["keep"]
+    assert "HAS_FUNCTION||interrogative" in row["keep"]
+
+
+def test_empty_ids_are_refused() -> None:
+    sentence = make_sentences(make_interview(), 1)[0]
+    with pytest.raises(ValueError, match="analysis_id"):
+        analysis_row(replace(make_analysis(sentence), analysis_id=""))
+
+
+def test_canonical_records_drop_volatile_and_null_properties() -> None:
+    props = {"z": 1, "created_at": "2024-01-01T00:00:00+00:00", "a": [1, 2], "n": None}
+    assert list(canonical_properties(props)) == ["a", "z"]
+    record = node_record("Sentence", "s1", props)
+    assert to_jsonl_line(record) == (
+        '{"key":"s1","kind":"node","label":"Sentence","properties":{"a":[1,2],"z":1}}'
+    )
+    rel = relationship_record("FOLLOWS", "s2", "s1", {})
+    assert rel["start"] == ["Sentence", "s2"] and rel["end"] == ["Sentence", "s1"]
+    assert to_jsonl_line({"text": "é"}) == '{"text":"é"}'
+
+
+def test_created_at_of_analysis_is_utc_text() -> None:
+    sentence = make_sentences(make_interview(), 1)[0]
+    row = analysis_row(make_analysis(sentence))
+    assert row["created_at"] == datetime(2024, 5, 17, 10, 0, tzinfo=UTC).isoformat()
