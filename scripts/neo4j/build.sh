@@ -88,6 +88,13 @@ record_cds_archive() {
   rm -rf "$scratch"
 }
 
+# Two test runs starting at once must not build into the same directory concurrently.
+mkdir -p "$TARGET"
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$TARGET/.build.lock"
+  flock 9
+fi
+
 if is_up_to_date; then
   exit 0
 fi
@@ -102,9 +109,8 @@ if ! command -v mvn >/dev/null 2>&1; then
   exit 1
 fi
 
-log "building with JDK $JDK (first run downloads about 120 MB from Maven Central)"
+log "building with JDK $JDK (an empty Maven repository first downloads about 150 MB from Maven Central)"
 rm -f "$STAMP"
-mkdir -p "$TARGET"
 if ! JAVA_HOME="$JDK" mvn -q -B compile >"$TARGET/maven.log" 2>&1; then
   tail -n 40 "$TARGET/maven.log" >&2
   log "Maven build failed in $(pwd) (full output: $TARGET/maven.log);"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
 from interview_graph.domain.model import TopicMention
 from interview_graph.graph.records import (
+    DimensionRow,
     analysis_from_rows,
     analysis_row,
     canonical_properties,
@@ -63,19 +65,19 @@ def test_sentence_row_round_trips_with_nulls() -> None:
     assert sentence_from_row(props) == sentence
 
 
-def _stored_rows(row: dict[str, object]) -> list[tuple[str, dict[str, object], str]]:
+def _stored_rows(row: dict[str, Any]) -> list[DimensionRow]:
     """What a database returns for the dimension relationships written from an analysis_row."""
-    out: list[tuple[str, dict[str, object], str]] = [
-        ("HAS_FUNCTION", {"confidence": row["function_confidence"]}, str(row["function_type"])),
-        ("HAS_STRUCTURE", {}, str(row["structure_type"])),
-        ("HAS_PURPOSE", {}, str(row["purpose"])),
+    out: list[DimensionRow] = [
+        ("HAS_FUNCTION", None, None, row["function_type"]),
+        ("HAS_STRUCTURE", None, None, row["structure_type"]),
+        ("HAS_PURPOSE", None, None, row["purpose"]),
     ]
-    for t in row["topics"]:  # type: ignore[attr-defined]
-        out.append(("MENTIONS_TOPIC", {"rank": t["rank"], "level": t["level"]}, t["name"]))
-    for k in reversed(row["keywords"]):  # type: ignore[call-overload]
-        out.append(("MENTIONS_OVERALL_KEYWORD", {"rank": k["rank"]}, k["text"]))
-    for k in row["domain_keywords"]:  # type: ignore[attr-defined]
-        out.append(("MENTIONS_DOMAIN_KEYWORD", {"rank": k["rank"]}, k["text"]))
+    out += [("MENTIONS_TOPIC", t["rank"], t["level"], t["name"]) for t in row["topics"]]
+    out += [
+        ("MENTIONS_OVERALL_KEYWORD", k["rank"], None, k["text"])
+        for k in reversed(row["keywords"])  # the database returns them in any order
+    ]
+    out += [("MENTIONS_DOMAIN_KEYWORD", k["rank"], None, k["text"]) for k in row["domain_keywords"]]
     return out
 
 

@@ -21,8 +21,8 @@ from interview_graph.pipeline.segment import (
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
-sys.path.insert(0, str(ROOT / "bench"))
-from transcript_gen import generate_transcript  # noqa: E402
+sys.path.insert(0, str(ROOT))
+from bench.transcript_gen import generate_transcript  # noqa: E402
 
 INTERVIEW = "5b0c6f1e-0000-4000-8000-000000000001"
 
@@ -219,11 +219,59 @@ def test_model_resolution() -> None:
     assert resolve_model_name(None) in ("en_core_web_sm", FALLBACK_MODEL)
 
 
-def test_missing_model_names_the_setting(tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", [1, 2])
+def test_missing_model_names_the_setting(tmp_path: Path, processes: int) -> None:
     transcript = transcript_of(tmp_path, "Ann: Hello.\n")
     with (
-        Segmenter("no_such_model_xyz", processes=1) as broken,
+        Segmenter("no_such_model_xyz", processes=processes) as broken,
         pytest.raises(RuntimeError) as caught,
     ):
         broken.parse_all(transcript, INTERVIEW)
+    assert "no_such_model_xyz" in str(caught.value)
     assert "SPACY_MODEL" in str(caught.value)
+
+
+def test_a_dead_worker_is_reported_and_replaced(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    transcript = transcript_of(tmp_path, generate_transcript(300, seed=5))
+    with Segmenter(processes=2) as pooled:
+        pooled.warm_up()
+        chunks = pooled.iter_parsed(transcript, INTERVIEW)
+        os.kill(pooled.worker_pids()[0], signal.SIGKILL)
+        with pytest.raises(RuntimeError, match="worker process died"):
+            list(chunks)
+        assert len(pooled.parse_all(transcript, INTERVIEW)) == 300
+
+
+def test_fast_attribute_ruler_matches_the_stock_component() -> None:
+    from spacy.tokens import DocBin
+
+    from interview_graph.pipeline.fast_rules import FastAttributeRuler
+    from interview_graph.pipeline.segment import load_nlp
+
+    nlp = load_nlp(resolve_model_name(None))
+    stock = nlp.get_pipe("attribute_ruler")
+    fast = FastAttributeRuler(stock)
+    texts = [path.read_text(encoding="utf-8") for path in sorted(SAMPLES.iterdir())]
+    texts.append("Y'all gonna come? I ain't got nothin'. Let's go, c'm on! There is one. Gets it.")
+    before = DocBin()
+    for text in texts:
+        doc = nlp.make_doc(text)
+        for name in nlp.pipe_names[: nlp.pipe_names.index("attribute_ruler")]:
+            doc = nlp.get_pipe(name)(doc)
+        before.add(doc)
+    data = before.to_bytes()
+    expected = [stock(doc) for doc in DocBin().from_bytes(data).get_docs(nlp.vocab)]
+    got = [fast(doc) for doc in DocBin().from_bytes(data).get_docs(nlp.vocab)]
+
+    def attributes(docs: list[object]) -> list[tuple[str, str, str, str, str]]:
+        return [
+            (t.pos_, str(t.morph), t.lemma_, t.tag_, t.dep_)
+            for doc in docs
+            for t in doc  # type: ignore[attr-defined]
+        ]
+
+    assert attributes(got) == attributes(expected)
+    assert len(attributes(got)) > 3_000

@@ -182,15 +182,23 @@ MATCH (p:Project)-[:CONTAINS_INTERVIEW]->(i:Interview {interview_id: $interview_
 RETURN properties(i), p.name
 """
 
+# Reads return plain columns (no maps): cheaper to produce and to parse on both backends.
 GET_SENTENCES = """
 MATCH (s:Sentence {interview_id: $interview_id})
-RETURN properties(s)
+RETURN s.sentence_id, s.interview_id, s.sequence_order, s.text, s.speaker, s.start_ms,
+       s.end_ms, s.start_char, s.end_char
 ORDER BY s.sequence_order
+"""
+
+GET_ANALYSES = """
+MATCH (s:Sentence {interview_id: $interview_id})-[:HAS_ANALYSIS]->(a:Analysis)
+RETURN s.sentence_id, a.analysis_id, a.model, a.model_version, a.created_at,
+       a.confidence_keys, a.confidence_values
 """
 
 GET_ANALYSIS_DIMENSIONS = """
 MATCH (s:Sentence {interview_id: $interview_id})-[:HAS_ANALYSIS]->(a:Analysis)-[r]->(d)
-RETURN s.sentence_id, properties(a), type(r), properties(r), coalesce(d.name, d.text)
+RETURN a.analysis_id, type(r), r.rank, r.level, coalesce(d.name, d.text)
 """
 
 COUNT_NODES: dict[str, str] = {

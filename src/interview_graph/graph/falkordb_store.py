@@ -286,8 +286,9 @@ class FalkorDBGraphStore:
         params = {"interview_id": interview_id}
         op = {"operation": "get_sentences", "interview_id": interview_id}
         sentence_rows = await self._run(cypher.GET_SENTENCES, params, **op)
+        analysis_rows = await self._run(cypher.GET_ANALYSES, params, **op)
         dimension_rows = await self._run(cypher.GET_ANALYSIS_DIMENSIONS, params, **op)
-        return sentence_views(sentence_rows, dimension_rows)
+        return sentence_views(sentence_rows, analysis_rows, dimension_rows)
 
     async def stats(self) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -257,13 +257,17 @@ class Neo4jGraphStore:
 
     async def get_sentences(self, interview_id: str) -> list[SentenceView]:
         params = {"interview_id": interview_id}
-        sentence_rows, dimension_rows = await self._transaction(
-            [(cypher.GET_SENTENCES, params), (cypher.GET_ANALYSIS_DIMENSIONS, params)],
+        sentence_rows, analysis_rows, dimension_rows = await self._transaction(
+            [
+                (cypher.GET_SENTENCES, params),
+                (cypher.GET_ANALYSES, params),
+                (cypher.GET_ANALYSIS_DIMENSIONS, params),
+            ],
             write=False,
             operation="get_sentences",
             interview_id=interview_id,
         )
-        return sentence_views(sentence_rows, dimension_rows)
+        return sentence_views(sentence_rows, analysis_rows, dimension_rows)
 
     async def stats(self) -> dict[str, int]:
         names = [*cypher.COUNT_NODES, *cypher.COUNT_RELS]

@@ -262,24 +262,36 @@ def rel_signature(rel_type: str, target_key: str, rank: int | None) -> str:
     return f"{rel_type}|{'' if rank is None else rank}|{target_key}"
 
 
+# Column order of GET_SENTENCES and GET_ANALYSES (plain columns, no maps).
+SENTENCE_COLUMNS: tuple[str, ...] = (
+    "sentence_id", "interview_id", "sequence_order", "text", "speaker", "start_ms", "end_ms",
+    "start_char", "end_char",
+)  # fmt: skip
+ANALYSIS_COLUMNS: tuple[str, ...] = (
+    "sentence_id", "analysis_id", "model", "model_version", "created_at", "confidence_keys",
+    "confidence_values",
+)  # fmt: skip
+
+# (rel type, rank, level, target key) of one dimension relationship.
+DimensionRow = tuple[str, int | None, int | None, str]
+
+
 def analysis_from_rows(
-    props: Mapping[str, Any],
-    sentence: Sentence,
-    dimension_rows: Iterable[tuple[str, Mapping[str, Any], str]],
+    props: Mapping[str, Any], sentence: Sentence, dimension_rows: Iterable[DimensionRow]
 ) -> Analysis:
-    """Rebuild an Analysis from its node and (rel type, rel properties, target key) rows."""
+    """Rebuild an Analysis from its node's properties and its dimension relationships."""
     single: dict[str, str] = {}
     topics: list[tuple[int, TopicMention]] = []
     keywords: list[tuple[int, str]] = []
     domain_keywords: list[tuple[int, str]] = []
-    for rel_type, rel_props, target in dimension_rows:
-        rank = int(rel_props.get("rank", 0))
+    for rel_type, rank, level, target in dimension_rows:
+        order = rank or 0
         if rel_type == "MENTIONS_TOPIC":
-            topics.append((rank, TopicMention(name=target, level=int(rel_props["level"]))))
+            topics.append((order, TopicMention(name=target, level=int(level or 0))))
         elif rel_type == "MENTIONS_OVERALL_KEYWORD":
-            keywords.append((rank, target))
+            keywords.append((order, target))
         elif rel_type == "MENTIONS_DOMAIN_KEYWORD":
-            domain_keywords.append((rank, target))
+            domain_keywords.append((order, target))
         else:
             single[rel_type] = target
     keys = props.get("confidence_keys") or []
@@ -362,25 +374,27 @@ def interview_summary(row: Sequence[Any]) -> InterviewSummary:
 
 
 def sentence_views(
-    sentence_rows: Iterable[Sequence[Any]], dimension_rows: Iterable[Sequence[Any]]
+    sentence_rows: Iterable[Sequence[Any]],
+    analysis_rows: Iterable[Sequence[Any]],
+    dimension_rows: Iterable[Sequence[Any]],
 ) -> list[SentenceView]:
-    """Rows of GET_SENTENCES and GET_ANALYSIS_DIMENSIONS -> views in sequence order, analyses
-    of a sentence ordered by (model, model_version, analysis_id)."""
-    sentences = [sentence_from_row(row[0]) for row in sentence_rows]
-    by_analysis: dict[str, tuple[str, Mapping[str, Any], list[tuple[str, Mapping[str, Any], str]]]]
-    by_analysis = {}
-    for sentence_id, analysis_props, rel_type, rel_props, target in dimension_rows:
-        entry = by_analysis.setdefault(
-            str(analysis_props["analysis_id"]), (str(sentence_id), analysis_props, [])
+    """Rows of GET_SENTENCES, GET_ANALYSES and GET_ANALYSIS_DIMENSIONS -> views in sequence
+    order, the analyses of a sentence ordered by (model, model_version, analysis_id)."""
+    sentences = [sentence_from_row(dict(zip(SENTENCE_COLUMNS, row, strict=True)))
+                 for row in sentence_rows]  # fmt: skip
+    dimensions: dict[str, list[DimensionRow]] = {}
+    for analysis_id, rel_type, rank, level, target in dimension_rows:
+        dimensions.setdefault(str(analysis_id), []).append(
+            (str(rel_type), rank, level, str(target))
         )
-        entry[2].append((str(rel_type), rel_props, str(target)))
-    analyses_of: dict[str, list[Analysis]] = {}
     sentence_by_id = {s.sentence_id: s for s in sentences}
-    for sentence_id, analysis_props, dims in by_analysis.values():
-        sentence = sentence_by_id.get(sentence_id)
+    analyses_of: dict[str, list[Analysis]] = {}
+    for row in analysis_rows:
+        props = dict(zip(ANALYSIS_COLUMNS, row, strict=True))
+        sentence = sentence_by_id.get(str(props["sentence_id"]))
         if sentence is not None:
-            analyses_of.setdefault(sentence_id, []).append(
-                analysis_from_rows(analysis_props, sentence, dims)
+            analyses_of.setdefault(sentence.sentence_id, []).append(
+                analysis_from_rows(props, sentence, dimensions.get(str(props["analysis_id"]), []))
             )
     return [
         SentenceView(

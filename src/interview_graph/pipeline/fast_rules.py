@@ -15,6 +15,7 @@ from typing import Any
 # Token attributes rules may test, in the order of the per-token view tuple.
 _FIELDS = ("LOWER", "TAG", "DEP", "IS_SPACE", "ORTH", "POS", "IS_PUNCT")
 _INDEXED = ("LOWER", "TAG", "DEP")
+_MEMO_LIMIT = 200_000
 _Check = tuple[int, str, Any]  # (field position, "eq" | "in" | "not_in" | "regex", operand)
 
 
@@ -78,6 +79,7 @@ class FastAttributeRuler:
         self._always: list[int] = []
         # (rule id, checks per token, target index, normalised attrs)
         self._rules: list[tuple[int, list[list[_Check]], int, Any]] = []
+        self._memo: dict[tuple[Any, ...], tuple[list[tuple[int, int]], list[int]]] = {}
         for rule_id, rule in enumerate(ruler.patterns):
             for pattern in rule["patterns"]:
                 self._add(rule_id, pattern, rule["index"], ruler.attrs[rule_id])
@@ -101,19 +103,42 @@ class FastAttributeRuler:
         else:
             self._always.append(position)
 
+    def _candidates(self, view: tuple[Any, ...]) -> tuple[list[tuple[int, int]], list[int]]:
+        """Single-token rules that match this view, and multi-token rules that might start here.
+
+        Both depend only on the token's own attributes, so they are memoised per distinct view.
+        """
+        by_lower, by_tag, by_dep = self._index
+        positions = [
+            *by_lower.get(view[0], ()),
+            *by_tag.get(view[1], ()),
+            *by_dep.get(view[2], ()),
+            *(self._space_rules if view[3] else ()),
+            *self._always,
+        ]
+        single: list[tuple[int, int]] = []
+        multi: list[int] = []
+        for position in positions:
+            rule_id, checks, _, _ = self._rules[position]
+            if len(checks) > 1:
+                multi.append(position)
+            elif _passes(view, checks[0]):
+                single.append((rule_id, position))
+        return single, multi
+
     def __call__(self, doc: Any) -> Any:
         views = [_view(token) for token in doc]
-        by_lower, by_tag, by_dep = self._index
         hits: list[tuple[int, int, int]] = []
+        memo = self._memo
         for start, view in enumerate(views):
-            candidates = [
-                *by_lower.get(view[0], ()),
-                *by_tag.get(view[1], ()),
-                *by_dep.get(view[2], ()),
-                *(self._space_rules if view[3] else ()),
-                *self._always,
-            ]
-            for position in candidates:
+            known = memo.get(view)
+            if known is None:
+                if len(memo) >= _MEMO_LIMIT:
+                    memo.clear()
+                known = memo[view] = self._candidates(view)
+            single, multi = known
+            hits.extend((rule_id, position, start) for rule_id, position in single)
+            for position in multi:
                 rule_id, checks, index, _ = self._rules[position]
                 end = start + len(checks)
                 if end > len(views):

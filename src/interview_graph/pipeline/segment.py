@@ -14,7 +14,9 @@ import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from interview_graph.analysis.lexicons import CueMatcher, default_cue_matcher
@@ -53,6 +55,17 @@ def resolve_model_name(configured: str | None = None) -> str:
     import spacy.util
 
     return PREFERRED_MODEL if spacy.util.is_package(PREFERRED_MODEL) else FALLBACK_MODEL
+
+
+def ensure_model_installed(model_name: str) -> None:
+    """Fail in the caller, with the fix, rather than as a broken worker pool."""
+    import spacy.util
+
+    if not spacy.util.is_package(model_name) and not Path(model_name).is_dir():
+        raise RuntimeError(
+            f"spaCy model {model_name!r} is not installed; install it "
+            f"(`python -m spacy download {model_name}`) or set SPACY_MODEL to an installed one"
+        )
 
 
 def load_nlp(model_name: str) -> Any:
@@ -411,6 +424,13 @@ class Segmenter:
         for future in [pool.submit(_worker_ready) for _ in range(self.processes)]:
             future.result()
 
+    def worker_pids(self) -> list[int]:
+        """Process ids of the running workers (for monitoring and benchmarks)."""
+        if self._pool is None:
+            return []
+        processes = getattr(self._pool, "_processes", None) or {}
+        return sorted(int(pid) for pid in processes)
+
     def parse_all(self, transcript: Transcript, interview_id: str) -> list[ParsedSentence]:
         return [parsed for chunk in self.iter_parsed(transcript, interview_id) for parsed in chunk]
 
@@ -448,6 +468,7 @@ class Segmenter:
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            ensure_model_installed(self.model_name)
             self._pool = ProcessPoolExecutor(
                 max_workers=self.processes,
                 mp_context=multiprocessing.get_context("spawn"),
@@ -467,6 +488,13 @@ class Segmenter:
                     yield in_flight.popleft().result()
             while in_flight:
                 yield in_flight.popleft().result()
+        except BrokenProcessPool as exc:
+            pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None  # the next file starts fresh workers
+            raise RuntimeError(
+                "a sentence-parsing worker process died (often: out of memory); "
+                "retry, or lower NLP_PROCESSES"
+            ) from exc
         finally:
             for future in in_flight:
                 future.cancel()

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.neo4j.configuration.GraphDatabaseInternalSettings;
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
@@ -18,6 +19,7 @@ import org.neo4j.configuration.helpers.SocketAddress;
 import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
 import org.neo4j.graphdb.GraphDatabaseService;
+import org.neo4j.graphdb.QueryExecutionException;
 import org.neo4j.internal.helpers.HostnamePort;
 import org.neo4j.io.ByteUnit;
 import org.neo4j.kernel.internal.GraphDatabaseAPI;
@@ -44,11 +46,13 @@ public final class Neo4jLauncher {
     private static final String HOST = "127.0.0.1";
     private static final String USER = "neo4j";
     private static final int MIN_PASSWORD_LENGTH = 8;
+    private static final String PASSWORD_UNCHANGED_STATUS =
+            "Neo.ClientError.Statement.ArgumentError";
     private static final long DB_AVAILABLE_TIMEOUT_MS = TimeUnit.MINUTES.toMillis(5);
 
     private Neo4jLauncher() {}
 
-    /** Command-line options; parsed by hand to avoid a dependency for four flags. */
+    /** Command-line options, parsed by hand: a handful of flags does not justify a library. */
     private record Options(
             Path home, int port, String password, boolean watchStdin, boolean warmupAndExit) {
         static Options parse(String[] args) {
@@ -68,7 +72,8 @@ public final class Neo4jLauncher {
                 }
             }
             if (home == null) {
-                throw new IllegalArgumentException("--home DIR is required (the DBMS data directory)");
+                throw new IllegalArgumentException(
+                        "--home DIR is required (the DBMS data directory)");
             }
             if (password != null && password.length() < MIN_PASSWORD_LENGTH) {
                 throw new IllegalArgumentException(
@@ -93,7 +98,7 @@ public final class Neo4jLauncher {
         }
     }
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
         Options options;
         try {
             options = Options.parse(args);
@@ -105,18 +110,35 @@ public final class Neo4jLauncher {
             System.exit(2);
             return;
         }
-        Files.createDirectories(options.home());
+        // Watch from the start: a parent that dies while we are still starting must stop us too.
+        if (options.watchStdin()) {
+            startStdinWatchdog();
+        }
+        try {
+            run(options);
+        } catch (Throwable e) {
+            // Neo4j's non-daemon threads would keep a JVM whose start-up failed alive forever.
+            System.err.println("neo4j-launcher: Neo4j failed in " + options.home() + ": " + e);
+            e.printStackTrace();
+            System.exit(1);
+        }
+    }
 
+    private static void run(Options options) throws Exception {
+        Files.createDirectories(options.home());
         long startedAt = System.nanoTime();
-        DatabaseManagementService dbms = build(options);
+        AtomicReference<DatabaseManagementService> running = new AtomicReference<>();
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(dbms, stopped), "neo4j-stop"));
+        Thread stopHook = new Thread(() -> shutdown(running.get(), stopped), "neo4j-stop");
+        Runtime.getRuntime().addShutdownHook(stopHook);
+        DatabaseManagementService dbms = build(options);
+        running.set(dbms);
 
         GraphDatabaseService db = dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME);
         if (!db.isAvailable(DB_AVAILABLE_TIMEOUT_MS)) {
-            System.err.println("neo4j-launcher: database 'neo4j' did not become available in "
-                    + DB_AVAILABLE_TIMEOUT_MS / 1000 + "s; see " + options.home() + "/logs/debug.log");
-            System.exit(1);
+            throw new IllegalStateException("database 'neo4j' did not become available in "
+                    + DB_AVAILABLE_TIMEOUT_MS / 1000 + "s; see "
+                    + options.home().resolve("logs/debug.log"));
         }
         if (options.password() != null) {
             setPassword(dbms, options.password());
@@ -133,29 +155,31 @@ public final class Neo4jLauncher {
             warmUp(db);
             System.exit(0);
         }
-        if (options.watchStdin()) {
-            startStdinWatchdog();
-        }
         stopped.await();
     }
 
     private static DatabaseManagementService build(Options options) {
+        SocketAddress boltAddress = new SocketAddress(HOST, options.port());
         return new DatabaseManagementServiceBuilder(options.home())
                 .setUserLogProvider(new Log4jLogProvider(System.out, Level.INFO))
                 .setConfig(BoltConnector.enabled, true)
-                .setConfig(BoltConnector.listen_address, new SocketAddress(HOST, options.port()))
-                .setConfig(BoltConnector.advertised_address, new SocketAddress(HOST, options.port()))
+                .setConfig(BoltConnector.listen_address, boltAddress)
+                .setConfig(BoltConnector.advertised_address, boltAddress)
                 .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
                 .setConfig(GraphDatabaseSettings.auth_enabled, options.password() != null)
                 .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(64))
                 .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
-                .setConfig(GraphDatabaseSettings.logical_log_rotation_threshold, ByteUnit.mebiBytes(16))
+                .setConfig(
+                        GraphDatabaseSettings.logical_log_rotation_threshold,
+                        ByteUnit.mebiBytes(16))
                 .setConfig(GraphDatabaseSettings.keep_logical_logs, "2 files")
                 .setConfig(GraphDatabaseSettings.udc_enabled, false)
                 // Netty's default 5 s quiet period, paid once per event loop group, would make
                 // every stop take 10 s; by then the Bolt connections are already closed.
                 .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_quiet_period, 0)
-                .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_timeout, Duration.ofSeconds(5))
+                .setConfig(
+                        GraphDatabaseInternalSettings.netty_server_shutdown_timeout,
+                        Duration.ofSeconds(5))
                 .build();
     }
 
@@ -171,7 +195,8 @@ public final class Neo4jLauncher {
                         + "MERGE (m:Warmup {id: -i}) MERGE (n)-[:NEXT]->(m)",
                 Map.of("count", 100));
         db.executeTransactionally(
-                "MATCH (n:Warmup)-[:NEXT]->(m) WHERE n.id > $min RETURN n.id, count(m) ORDER BY n.id",
+                "MATCH (n:Warmup)-[:NEXT]->(m) WHERE n.id > $min "
+                        + "RETURN n.id, count(m) ORDER BY n.id",
                 Map.of("min", 10));
         db.executeTransactionally("MATCH (n:Warmup) DETACH DELETE n");
         db.executeTransactionally("DROP CONSTRAINT warmup_id");
@@ -180,9 +205,19 @@ public final class Neo4jLauncher {
     /** Sets the password of the built-in admin user; idempotent, so a reused --home is fine. */
     private static void setPassword(DatabaseManagementService dbms, String password) {
         GraphDatabaseService system = dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME);
-        system.executeTransactionally(
-                "ALTER USER " + USER + " SET PASSWORD $password CHANGE NOT REQUIRED",
-                Map.of("password", password));
+        try {
+            system.executeTransactionally(
+                    "ALTER USER " + USER + " SET PASSWORD $password CHANGE NOT REQUIRED",
+                    Map.of("password", password));
+        } catch (QueryExecutionException e) {
+            // Neo4j refuses to set the password a user already has, which is what a reused
+            // --home looks like. The password is this statement's only argument (its length is
+            // checked above), so an argument error means exactly that; others are real errors.
+            if (!PASSWORD_UNCHANGED_STATUS.equals(e.getStatusCode())) {
+                throw e;
+            }
+            System.out.println("password of user " + USER + " kept: " + e.getMessage());
+        }
     }
 
     /** The port Bolt actually bound, which differs from the configured one when that was 0. */
@@ -219,7 +254,9 @@ public final class Neo4jLauncher {
     private static void shutdown(DatabaseManagementService dbms, CountDownLatch stopped) {
         System.out.println("stopping Neo4j");
         try {
-            dbms.shutdown();
+            if (dbms != null) {
+                dbms.shutdown();
+            }
             System.out.println("STOPPED");
         } finally {
             System.out.flush();
