@@ -17,14 +17,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import machine, neo4j_env, table, write_transcript  # noqa: E402
-from interview_graph import bootstrap  # noqa: E402
-from interview_graph.analysis.port import AnalysisRequest  # noqa: E402
-from interview_graph.domain.model import Analysis, Sentence  # noqa: E402
-from interview_graph.pipeline.events_hook import NoEvents  # noqa: E402
-from interview_graph.pipeline.readers import read_transcript  # noqa: E402
-from interview_graph.pipeline.service import PipelineService  # noqa: E402
-from interview_graph.settings import Settings  # noqa: E402
+from bench.common import machine, neo4j_env, table, write_transcript
+
+from interview_graph import bootstrap
+from interview_graph.analysis.port import AnalysisRequest
+from interview_graph.domain.model import Analysis, Sentence
+from interview_graph.pipeline.events_hook import NoEvents
+from interview_graph.pipeline.readers import read_transcript
+from interview_graph.pipeline.service import PipelineService
+from interview_graph.settings import Settings
 
 BATCH = 500
 
@@ -110,15 +111,28 @@ async def main() -> None:
                 neo_s, count = await whole_pipeline(neo, path, segmenter)
                 rows.append(row("whole pipeline -> Neo4j", count, neo_s, alone_s))
                 batched_s = await batched_writer(neo, sentences, analyses)
-                rows.append(row(f"batched writer -> Neo4j (UNWIND {BATCH}), write only", n, batched_s, None))
+                rows.append(
+                    row(f"batched writer -> Neo4j (UNWIND {BATCH}), write only", n, batched_s, None)
+                )
                 naive_s = await naive_writer(neo, naive_sentences, naive_analyses)
-                rows.append(row("naive writer -> Neo4j (1 tx per sentence + 1 per analysis), write only", n, naive_s, None))
+                rows.append(
+                    row(
+                        "naive writer -> Neo4j (1 tx per sentence + 1 per analysis), write only",
+                        n,
+                        naive_s,
+                        None,
+                    )
+                )
         finally:
             segmenter.close()
     print(f"machine: {machine()}")
     print(table(rows, ("run", "sentences", "seconds", "sentences/s", "x analysis-alone")))
     print(f"batched vs naive writer (Neo4j, write only): {naive_s / batched_s:.1f}x faster")
-    print(f"graph write overhead over analysis alone: FalkorDB {100 * (falkor_s / alone_s - 1):+.1f}%, Neo4j {100 * (neo_s / alone_s - 1):+.1f}%")
+    print(
+        "graph write overhead over analysis alone: "
+        f"FalkorDB {100 * (falkor_s / alone_s - 1):+.1f}%, "
+        f"Neo4j {100 * (neo_s / alone_s - 1):+.1f}%"
+    )
 
 
 if __name__ == "__main__":

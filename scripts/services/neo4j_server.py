@@ -21,11 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import IO
-
-from neo4j.exceptions import ServiceUnavailable
 
 from neo4j import GraphDatabase
+from neo4j.exceptions import ServiceUnavailable
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER_DIR = REPO_ROOT / "scripts" / "neo4j"
@@ -123,7 +121,7 @@ def start_neo4j(
             start_new_session=True,  # terminal Ctrl-C reaches us only; we stop it cleanly
         )
     try:
-        uri = _wait_until_ready(process, log_path, time.monotonic() + timeout_s)
+        uri = _wait_until_ready(process, log_path, timeout_s)
     except BaseException:
         Neo4jServer("", USER, PASSWORD, DATABASE, log_path, process).stop()
         raise
@@ -153,14 +151,15 @@ def ensure_built() -> tuple[Path, str, list[str]]:
     return java_home / "bin" / "java", classpath, cds_options
 
 
-def _wait_until_ready(process: subprocess.Popen[bytes], log_path: Path, deadline: float) -> str:
+def _wait_until_ready(process: subprocess.Popen[bytes], log_path: Path, timeout_s: float) -> str:
     """Wait for the READY line, then for a Bolt login that works; return the bolt URI."""
+    deadline = time.monotonic() + timeout_s
     uri: str | None = None
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(
-                f"Neo4j exited with code {process.returncode} while starting; "
-                f"log {log_path}:\n{_tail(_read(log_path))}"
+                f"Neo4j exited with code {process.returncode} while starting; the end of "
+                f"its log {log_path} says why:\n{_tail(_read(log_path))}"
             )
         if uri is None:
             match = READY_LINE.search(_read(log_path))
@@ -169,8 +168,8 @@ def _wait_until_ready(process: subprocess.Popen[bytes], log_path: Path, deadline
             return uri
         time.sleep(0.2)
     raise RuntimeError(
-        f"Neo4j did not accept Bolt connections within the timeout; "
-        f"log {log_path}:\n{_tail(_read(log_path))}"
+        f"Neo4j did not accept Bolt connections within {timeout_s:.0f}s (a busy machine may "
+        f"need a larger timeout_s); the end of its log {log_path}:\n{_tail(_read(log_path))}"
     )
 
 
@@ -212,23 +211,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     started = time.monotonic()
     server = start_neo4j(args.work_dir)
-    out: IO[str] = sys.stdout
-    print(
-        f"# Neo4j is up after {time.monotonic() - started:.1f}s; log: {server.log_path}", file=out
-    )
-    print("GRAPH_BACKEND=neo4j", file=out)
-    print(f"NEO4J_URI={server.uri}", file=out)
-    print(f"NEO4J_USER={server.user}", file=out)
-    print(f"NEO4J_PASSWORD={server.password}", file=out)
-    print(f"NEO4J_DATABASE={server.database}", file=out)
-    print("# Ctrl-C stops it.", file=out, flush=True)
+    elapsed_s = time.monotonic() - started
+    # KEY=value lines, ready for a .env file or `export`.
+    print(f"# Neo4j is up after {elapsed_s:.1f}s; log: {server.log_path}")
+    print("GRAPH_BACKEND=neo4j")
+    print(f"NEO4J_URI={server.uri}")
+    print(f"NEO4J_USER={server.user}")
+    print(f"NEO4J_PASSWORD={server.password}")
+    print(f"NEO4J_DATABASE={server.database}")
+    print("# Ctrl-C stops it.", flush=True)
     try:
         exit_code = server.process.wait()
     except KeyboardInterrupt:
         return 0
     finally:
         server.stop()
-    print(f"Neo4j exited on its own with code {exit_code}; see {server.log_path}", file=out)
+    print(f"Neo4j exited on its own with code {exit_code}; see {server.log_path}")
     return 1
 
 

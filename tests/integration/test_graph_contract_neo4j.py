@@ -7,20 +7,19 @@ Without a server the tests skip, unless IG_REQUIRE_SERVICES=1 makes that a failu
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from neo4j import AsyncGraphDatabase
 
 from interview_graph.domain.model import InterviewStatus, TopicMention
 from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
 from interview_graph.graph.falkordb_store import FalkorDBGraphStore
 from interview_graph.graph.neo4j_store import Neo4jGraphStore
 from interview_graph.graph.port import GraphStore, GraphStoreError
-from neo4j import AsyncGraphDatabase
+from tests.conftest import Neo4jConnection
 from tests.integration.graph_contract import (
     TRICKY_TEXTS,
     GraphStoreContract,
@@ -36,39 +35,13 @@ REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.neo4j
 
 
-@dataclass(frozen=True)
-class Neo4jTarget:
-    uri: str
-    user: str
-    password: str
-    database: str
+Neo4jTarget = Neo4jConnection
 
 
-@pytest.fixture(scope="module")
-def neo4j_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jTarget]:
-    """NEO4J_URI if set, else a server started for this module (stopped afterwards)."""
-    if os.environ.get("NEO4J_URI"):
-        yield Neo4jTarget(
-            os.environ["NEO4J_URI"],
-            os.environ.get("NEO4J_USER", "neo4j"),
-            os.environ.get("NEO4J_PASSWORD", "neo4j"),
-            os.environ.get("NEO4J_DATABASE", "neo4j"),
-        )
-        return
-    try:
-        sys.path.insert(0, str(REPO / "scripts"))
-        from services.neo4j_server import start_neo4j  # type: ignore[import-not-found,unused-ignore]
-
-        server = start_neo4j(tmp_path_factory.mktemp("neo4j"))
-    except Exception as exc:  # any reason the server cannot run
-        reason = f"Neo4j could not be started: {type(exc).__name__}: {exc}"
-        if os.environ.get("IG_REQUIRE_SERVICES") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    try:
-        yield Neo4jTarget(server.uri, server.user, server.password, server.database)
-    finally:
-        server.stop()
+@pytest.fixture
+def neo4j_target(neo4j_connection: Neo4jConnection) -> Neo4jConnection:
+    """The session's server (tests/conftest.py): one JVM for the whole run."""
+    return neo4j_connection
 
 
 async def wipe_neo4j(target: Neo4jTarget) -> None:

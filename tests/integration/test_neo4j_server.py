@@ -14,12 +14,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from neo4j import AsyncGraphDatabase
 from neo4j.exceptions import ConstraintError
 
-from neo4j import AsyncGraphDatabase
-from services.neo4j_server import start_neo4j
+from services.neo4j_server import ensure_built, start_neo4j
+from tests.conftest import unavailable
 
-pytestmark = pytest.mark.neo4j
+pytestmark = [pytest.mark.neo4j, pytest.mark.usefixtures("neo4j_launcher_built")]
 
 SCRIPTS_DIR = Path(__file__).resolve().parents[2] / "scripts"
 EXIT_TIMEOUT_S = 60.0
@@ -29,6 +30,15 @@ PEOPLE = [
     {"id": "p2", "name": "Grace"},
     {"id": "p1", "name": "Ada Lovelace"},  # same key again: MERGE must update, not duplicate
 ]
+
+
+@pytest.fixture(scope="module")
+def neo4j_launcher_built() -> None:
+    """Skips (or, under IG_REQUIRE_SERVICES=1, fails) where Maven or a JDK 17 is missing."""
+    try:
+        ensure_built()
+    except RuntimeError as exc:
+        unavailable("Neo4j", str(exc))
 
 
 async def test_async_driver_merges_under_a_uniqueness_constraint(tmp_path: Path) -> None:
@@ -91,6 +101,13 @@ def test_server_stops_when_the_process_that_started_it_is_killed(tmp_path: Path)
         starter.kill()
         starter.wait()
     assert "stdin closed" in log_path.read_text(encoding="utf-8")
+
+
+def test_a_server_that_cannot_start_is_reported_with_its_log(tmp_path: Path) -> None:
+    # A maximum heap below the initial one makes the JVM refuse to start.
+    with pytest.raises(RuntimeError, match="exited with code") as failure:
+        start_neo4j(tmp_path, timeout_s=60, extra_jvm_options=["-Xmx1m"])
+    assert "heap" in str(failure.value).lower()  # the JVM's own reason, from the log tail
 
 
 # Starts a server, reports the JVM's pid, then idles until it is killed.

@@ -89,8 +89,8 @@ def test_analysis_row_round_trips_order_levels_and_confidences() -> None:
         overall_keywords=("b", "a", "b"),
     )
     row = analysis_row(analysis)
-    node = {k: row[k] for k in ("analysis_id", "model", "model_version", "created_at",
-                                "confidence_keys", "confidence_values")}  # fmt: skip
+    node_columns = ("analysis_id", "model", "model_version", "created_at", "confidence_keys")
+    node = {k: row[k] for k in (*node_columns, "confidence_values")}
     rebuilt = analysis_from_rows(node, sentence, _stored_rows(row))
     assert rebuilt == analysis
     assert "MENTIONS_OVERALL_KEYWORD|2|b" in row["keep"]

@@ -15,7 +15,8 @@ from interview_graph.domain.model import Analysis, Sentence
 
 @dataclass(frozen=True, slots=True)
 class SentenceFeatures:
-    """What the parser saw in one sentence; filled by the segmenter, read by the offline analyzer."""
+    """What the parser saw in one sentence: filled by the segmenter, read by the offline
+    analyzer, so one parse serves both."""
 
     function_type: str = "declarative"
     function_confidence: float = 0.5

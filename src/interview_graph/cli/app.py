@@ -215,7 +215,8 @@ def show(
     interview, views = asyncio.run(_with_graph(load))
     if interview is None:
         render.err_console.print(
-            f"[red]no interview {interview_id}[/] in the graph; `interview-graph interviews` lists them"
+            f"[red]no interview {interview_id}[/] in the graph; "
+            "`interview-graph interviews` lists them"
         )
         raise typer.Exit(1)
     if json_output:

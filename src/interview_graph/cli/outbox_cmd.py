@@ -67,14 +67,14 @@ def flush(
     raise typer.Exit(0 if result["pending"] == 0 else 1)
 
 
-async def _flush(settings: Settings, timeout: float) -> dict[str, Any]:
+async def _flush(settings: Settings, limit_s: float) -> dict[str, Any]:
     bootstrap.ensure_data_dir(settings)
     writer = bootstrap.build_dual_writer(settings)
     error: str | None = None
     delivered = 0
     try:
         await _recover_with_graph(settings, writer)
-        delivered = await asyncio.wait_for(writer.deliver_all(), timeout=timeout)
+        delivered = await asyncio.wait_for(writer.deliver_all(), timeout=limit_s)
     except Exception as exc:
         error = str(exc)
     finally:

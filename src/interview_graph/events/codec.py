@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from interview_graph.domain.events import DomainEvent
-from interview_graph.events.port import EventStoreError
+from interview_graph.events.port import EncodedEvent, EventStoreError, StorableEvent
 
 _STORE_OWNED = frozenset({"data", "version", "position"})
 _ENVELOPE_FIELDS = frozenset(DomainEvent.model_fields) - _STORE_OWNED
@@ -33,8 +33,10 @@ def encode_metadata(event: DomainEvent) -> dict[str, Any]:
     return metadata
 
 
-def encode(event: DomainEvent) -> tuple[str, str]:
+def encode(event: StorableEvent) -> tuple[str, str]:
     """(metadata JSON, data JSON) for one event; raises a clear error for non-JSON data."""
+    if isinstance(event, EncodedEvent):
+        return event.metadata_json, event.data_json
     try:
         return to_json(encode_metadata(event)), to_json(event.data)
     except (TypeError, ValueError) as exc:

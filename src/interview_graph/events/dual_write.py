@@ -20,6 +20,7 @@ Design (the README's "Dual-write guarantees" section says the same for operators
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import logging
 import os
@@ -28,25 +29,24 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from interview_graph.domain.events import (
     Actor,
-    DomainEvent,
     EventType,
-    analysis_generated,
     event_id_for,
-    interview_created,
-    interview_status_changed,
-    sentence_created,
+    interview_stream,
+    sentence_stream,
 )
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
-from interview_graph.events import outbox_port
+from interview_graph.events import encoded, outbox_port
 from interview_graph.events.outbox_port import NewOutboxEvent, Outbox, OutboxEntry
 from interview_graph.events.port import (
     AppendRequest,
     ConcurrencyError,
+    EncodedEvent,
     EventStore,
     EventStoreUnavailableError,
 )
@@ -246,84 +246,77 @@ async def _present_subjects(graph: GraphStore, kind: str, subject_ids: list[str]
 
 
 class OutboxEventsHook:
-    """Builds one file run's events (one correlation id, the causation chain) and stages them."""
+    """Builds one file run's events (one correlation id, the causation chain) and stages them.
+
+    Events of one graph write share one occurred_at: the moment the pipeline wrote them.
+    """
 
     def __init__(self, writer: DualWriter, interview: Interview, correlation_id: str) -> None:
         self._writer = writer
         self._interview = interview
-        self._correlation_id = correlation_id
+        self._ctx = encoded.EnvelopeContext(
+            actor=writer.actor, correlation_id=correlation_id, project_id=interview.project_id
+        )
         self._created_event_id = event_id_for(interview.interview_id, EventType.INTERVIEW_CREATED)
 
     async def interview_started(self, interview: Interview) -> StagedWrite:
-        event = interview_created(
-            interview, correlation_id=self._correlation_id, actor=self._writer.actor
-        )
-        return await self._stage([(event, SUBJECT_INTERVIEW, interview.interview_id)])
+        event = encoded.interview_created(self._ctx, interview, _now())
+        return await self._stage(
+            [event], [interview_stream(interview.interview_id)], SUBJECT_INTERVIEW,
+            [interview.interview_id],
+        )  # fmt: skip
 
     async def sentences_written(self, sentences: Sequence[Sentence]) -> StagedWrite:
-        project_id = self._interview.project_id
-        items = [
-            (
-                sentence_created(
-                    s,
-                    project_id=project_id,
-                    correlation_id=self._correlation_id,
-                    causation_id=self._created_event_id,
-                    actor=self._writer.actor,
-                ),
-                SUBJECT_SENTENCE,
-                s.sentence_id,
-            )
-            for s in sentences
-        ]
-        return await self._stage(items)
+        events = encoded.sentences_created(
+            self._ctx, sentences, causation_id=self._created_event_id, occurred_at=_now()
+        )
+        ids = [s.sentence_id for s in sentences]
+        return await self._stage(events, [sentence_stream(i) for i in ids], SUBJECT_SENTENCE, ids)
 
     async def analyses_written(self, analyses: Sequence[Analysis]) -> StagedWrite:
-        project_id = self._interview.project_id
-        items = [
-            (
-                analysis_generated(
-                    a,
-                    project_id=project_id,
-                    correlation_id=self._correlation_id,
-                    causation_id=event_id_for(a.sentence_id, EventType.SENTENCE_CREATED),
-                    actor=self._writer.actor,
-                ),
-                SUBJECT_ANALYSIS,
-                a.analysis_id,
-            )
-            for a in analyses
-        ]
-        return await self._stage(items)
+        events = encoded.analyses_generated(self._ctx, analyses, occurred_at=_now())
+        streams = [sentence_stream(a.sentence_id) for a in analyses]
+        return await self._stage(
+            events, streams, SUBJECT_ANALYSIS, [a.analysis_id for a in analyses]
+        )
 
     async def status_changed(
         self, from_status: InterviewStatus, to_status: InterviewStatus, reason: str
     ) -> StagedWrite:
-        interview = self._interview
-        event = interview_status_changed(
-            interview.interview_id,
-            interview.project_id,
+        interview_id = self._interview.interview_id
+        event = encoded.interview_status_changed(
+            self._ctx,
+            interview_id,
             from_status,
             to_status,
             reason,
-            correlation_id=self._correlation_id,
             causation_id=self._created_event_id,
-            actor=self._writer.actor,
+            occurred_at=_now(),
         )
-        subject = f"{interview.interview_id}:{to_status.value}"
-        return await self._stage([(event, SUBJECT_STATUS, subject)])
+        subject = f"{interview_id}:{to_status.value}"
+        return await self._stage(
+            [event], [interview_stream(interview_id)], SUBJECT_STATUS, [subject]
+        )
 
-    async def _stage(self, items: Sequence[tuple[DomainEvent, str, str]]) -> StagedWrite:
+    async def _stage(
+        self,
+        events: Sequence[EncodedEvent],
+        streams: Sequence[str],
+        subject_kind: str,
+        subject_ids: Sequence[str],
+    ) -> StagedWrite:
         entries = [
             NewOutboxEvent(
-                stream=event.stream,
+                stream=stream,
                 event_id=event.event_id,
                 event_type=event.event_type,
-                payload=event.model_dump_json(),
-                subject_kind=kind,
+                correlation_id=event.correlation_id,
+                metadata_json=event.metadata_json,
+                data_json=event.data_json,
+                subject_kind=subject_kind,
                 subject_id=subject,
             )
-            for event, kind, subject in items
+            for event, stream, subject in zip(events, streams, subject_ids, strict=True)
         ]
         batch_id = str(uuid.uuid4())
         try:
@@ -492,10 +485,8 @@ class OutboxDeliverer:
         self._wake.clear()
         if self._stopping:
             return
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
 
     def _backoff(self) -> float:
         self._failures_in_row += 1
@@ -514,9 +505,9 @@ class OutboxDeliverer:
         if not entries:
             OUTBOX_PENDING.set(0)
             return 0
-        store = await self._connected_store()
         started = time.perf_counter()
         try:
+            store = await self._connected_store()
             await store.append_batch(_single_event_requests(entries))
         except Exception as exc:
             await self._record_failed_batch(entries, exc)
@@ -560,9 +551,24 @@ class OutboxDeliverer:
 def _single_event_requests(entries: Sequence[OutboxEntry]) -> list[AppendRequest]:
     """One request per event: an event already in the store is then a no-op on its own."""
     return [
-        AppendRequest(stream=e.stream, events=[DomainEvent.model_validate_json(e.payload)])
+        AppendRequest(
+            stream=e.stream,
+            events=[
+                EncodedEvent(
+                    e.event_id, e.event_type, e.correlation_id, e.metadata_json, e.data_json
+                )
+            ],
+        )
         for e in entries
     ]
+
+
+def _encoded(e: OutboxEntry) -> EncodedEvent:
+    return EncodedEvent(e.event_id, e.event_type, e.correlation_id, e.metadata_json, e.data_json)
+
+
+def _now() -> str:
+    return encoded.iso(datetime.now(UTC))
 
 
 def _count_types(entries: Sequence[OutboxEntry]) -> dict[str, int]:

@@ -53,6 +53,7 @@ from interview_graph.events.port import (
     EventStoreError,
     EventStoreUnavailableError,
     Expected,
+    StorableEvent,
     already_recorded_position,
     check_expected,
     prepare_requests,
@@ -108,7 +109,7 @@ class KurrentDBEventStore:
     # ------------------------------------------------------------ port
 
     async def append(
-        self, stream: str, events: Sequence[DomainEvent], expected: Expected = ANY
+        self, stream: str, events: Sequence[StorableEvent], expected: Expected = ANY
     ) -> int:
         (request,) = prepare_requests([AppendRequest(stream, events, expected)])
         return await self._append_one(request)
@@ -246,7 +247,7 @@ class KurrentDBEventStore:
         )
 
 
-def _encode(event: DomainEvent) -> NewEvent:
+def _encode(event: StorableEvent) -> NewEvent:
     metadata, data = codec.encode(event)
     return NewEvent(
         type=event.event_type,

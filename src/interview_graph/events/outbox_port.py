@@ -24,7 +24,9 @@ class OutboxEntry:
     stream: str
     event_id: str
     event_type: str
-    payload: str
+    correlation_id: str
+    metadata_json: str
+    data_json: str
     attempts: int = 0
 
 
@@ -33,7 +35,9 @@ class NewOutboxEvent:
     stream: str
     event_id: str
     event_type: str
-    payload: str
+    correlation_id: str
+    metadata_json: str
+    data_json: str
     subject_kind: str  # what the graph must hold: Interview | Sentence | Analysis | Status
     subject_id: str  # its id (for Status: "<interview_id>:<to_status>")
 

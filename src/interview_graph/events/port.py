@@ -98,7 +98,7 @@ def validate_expected(expected: object) -> Expected:
     raise ValueError(f"expected must be ANY, NO_STREAM, EXISTS or a version >= 0, got {expected!r}")
 
 
-def validate_events(stream: str, events: Sequence[DomainEvent]) -> None:
+def validate_events(stream: str, events: Sequence[StorableEvent]) -> None:
     if not events:
         raise ValueError(f"append to stream {stream!r} needs at least one event")
     ids = [e.event_id for e in events]
@@ -107,9 +107,29 @@ def validate_events(stream: str, events: Sequence[DomainEvent]) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class EncodedEvent:
+    """An event already encoded as the stores keep it (codec's metadata and data JSON).
+
+    The dual-write outbox records events in this form and hands them to `append_batch`
+    as they are: delivering thousands of events then costs no parsing or validation, which
+    would otherwise compete with the pipeline for the CPU. Built only from validated domain
+    values (events/encoded.py), and checked against the pydantic path by the unit tests.
+    """
+
+    event_id: str
+    event_type: str
+    correlation_id: str
+    metadata_json: str
+    data_json: str
+
+
+StorableEvent = DomainEvent | EncodedEvent
+
+
+@dataclass(frozen=True, slots=True)
 class AppendRequest:
     stream: str
-    events: Sequence[DomainEvent]
+    events: Sequence[StorableEvent]
     expected: Expected = StreamState.ANY
 
 
@@ -132,7 +152,7 @@ class EventStore(Protocol):
     ) -> None: ...
 
     async def append(
-        self, stream: str, events: Sequence[DomainEvent], expected: Expected = ANY
+        self, stream: str, events: Sequence[StorableEvent], expected: Expected = ANY
     ) -> int:
         """Append atomically; returns the commit position of the last event (see module doc)."""
         ...
@@ -183,7 +203,7 @@ class EventStore(Protocol):
 class PlannedRow:
     stream: str
     version: int
-    event: DomainEvent
+    event: StorableEvent
 
 
 @dataclass(slots=True)
@@ -196,7 +216,7 @@ class AppendPlan:
 
 
 def already_recorded_position(
-    stream: str, events: Sequence[DomainEvent], found: dict[str, tuple[str, int]]
+    stream: str, events: Sequence[StorableEvent], found: dict[str, tuple[str, int]]
 ) -> int | None:
     """Apply the idempotency rule of the module doc.
 

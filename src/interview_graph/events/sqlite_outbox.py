@@ -34,7 +34,9 @@ _SCHEMA = (
         stream TEXT NOT NULL,
         event_id TEXT NOT NULL,
         event_type TEXT NOT NULL,
-        payload TEXT NOT NULL,
+        correlation_id TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        data TEXT NOT NULL,
         subject_kind TEXT NOT NULL,
         subject_id TEXT NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0,
@@ -48,8 +50,9 @@ _SCHEMA = (
 )
 
 _INSERT = (
-    "INSERT INTO outbox (batch_id, state, owner, stream, event_id, event_type, payload,"
-    " subject_kind, subject_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO outbox (batch_id, state, owner, stream, event_id, event_type, correlation_id,"
+    " metadata, data, subject_kind, subject_id, recorded_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -102,8 +105,8 @@ class SQLiteOutbox:
     ) -> None:
         now = time.time()
         rows = [
-            (batch_id, state, owner, e.stream, e.event_id, e.event_type, e.payload,
-             e.subject_kind, e.subject_id, now)
+            (batch_id, state, owner, e.stream, e.event_id, e.event_type, e.correlation_id,
+             e.metadata_json, e.data_json, e.subject_kind, e.subject_id, now)
             for e in events
         ]  # fmt: skip
 
@@ -131,7 +134,8 @@ class SQLiteOutbox:
     async def next_ready(self, limit: int) -> list[OutboxEntry]:
         def select(conn: sqlite3.Connection) -> list[OutboxEntry]:
             rows = conn.execute(
-                "SELECT seq, stream, event_id, event_type, payload, attempts FROM outbox"
+                "SELECT seq, stream, event_id, event_type, correlation_id, metadata, data,"
+                " attempts FROM outbox"
                 " WHERE state = 'ready' ORDER BY seq LIMIT ?",
                 (limit,),
             ).fetchall()
@@ -185,7 +189,8 @@ class SQLiteOutbox:
             with _transaction(conn):
                 for batch_id in batch_ids:
                     rows = conn.execute(
-                        "SELECT seq, subject_id FROM outbox WHERE batch_id = ? AND state = 'staged'",
+                        "SELECT seq, subject_id FROM outbox"
+                        " WHERE batch_id = ? AND state = 'staged'",
                         (batch_id,),
                     ).fetchall()
                     keep = [(seq,) for seq, subject in rows if subject in present]

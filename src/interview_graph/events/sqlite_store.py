@@ -27,6 +27,7 @@ from interview_graph.events.port import (
     EventStoreError,
     EventStoreUnavailableError,
     Expected,
+    StorableEvent,
     plan_append_batch,
     poll_subscription,
     prepare_requests,
@@ -114,7 +115,7 @@ class SQLiteEventStore:
     # ------------------------------------------------------------ port
 
     async def append(
-        self, stream: str, events: Sequence[DomainEvent], expected: Expected = ANY
+        self, stream: str, events: Sequence[StorableEvent], expected: Expected = ANY
     ) -> int:
         (position,) = await self.append_batch([AppendRequest(stream, events, expected)])
         return position

@@ -164,14 +164,32 @@ class EmbeddedFalkorDB:
         return pid if b"redis-server" in cmdline else None
 
     def _clear_stale_server(self) -> None:
-        """After a crash: a server that no longer answers is stopped, and its files removed."""
+        """After a crash: a server that no longer answers is stopped, and its files removed.
+
+        A server that other processes are still using (they hold the user lock) is never
+        killed, even if it is slow to answer; that is reported instead.
+        """
         pid = self._server_pid()
         if pid is not None:
+            if not self._nobody_uses_it():
+                raise GraphStoreError(
+                    f"FalkorDB: the server for {self.data_dir} (pid {pid}) is in use by another "
+                    f"process but does not answer on {self.socket_path}. Wait and retry, or stop "
+                    f"the other process; see {self.log_path}."
+                )
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
             self._wait_for_exit(pid, timeout_s=10.0)
         for stale in (self.socket_path, self.pid_path):
             stale.unlink(missing_ok=True)
+
+    def _nobody_uses_it(self) -> bool:
+        with self._open_lock("falkordb.users.lock") as users:
+            try:
+                fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            return True
 
     def _spawn(self) -> None:
         redis_server, module = _binaries()

@@ -271,7 +271,9 @@ class FalkorDBGraphStore:
 
     async def list_interviews(self) -> list[InterviewSummary]:
         rows = await self._run(cypher.LIST_INTERVIEWS, operation="list_interviews")
-        return [interview_summary(row) for row in rows]
+        summaries = [interview_summary(row) for row in rows]
+        # Sorted here, not in Cypher, so unicode names order the same on every backend.
+        return sorted(summaries, key=lambda s: (s.project_name, s.title, s.interview_id))
 
     async def get_interview(self, interview_id: str) -> Interview | None:
         rows = await self._run(

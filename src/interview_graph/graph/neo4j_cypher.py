@@ -180,7 +180,6 @@ WITH p, i, count(s) AS sentence_count
 OPTIONAL MATCH (i)-[:HAS_SENTENCE]->(:Sentence)-[:HAS_ANALYSIS]->(a:Analysis)
 RETURN i.interview_id, p.project_id, p.name, i.title, i.filename, i.status,
        sentence_count, count(a), i.created_at
-ORDER BY p.name, i.title, i.interview_id
 """
 
 GET_INTERVIEW = """

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
+from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
 from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
 
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
@@ -25,7 +26,6 @@ from interview_graph.graph.records import (
     sentence_row,
     sentence_views,
 )
-from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
 
 DELETE_CHUNK = 5000
 
@@ -247,7 +247,9 @@ class Neo4jGraphStore:
 
     async def list_interviews(self) -> list[InterviewSummary]:
         rows = await self._read(cypher.LIST_INTERVIEWS, {}, "list_interviews")
-        return [interview_summary(row) for row in rows]
+        summaries = [interview_summary(row) for row in rows]
+        # Sorted here, not in Cypher, so unicode names order the same on every backend.
+        return sorted(summaries, key=lambda s: (s.project_name, s.title, s.interview_id))
 
     async def get_interview(self, interview_id: str) -> Interview | None:
         rows = await self._read(

@@ -179,8 +179,11 @@ def follows_links(
     heads: list[dict[str, Any]] = []
     tails: list[dict[str, Any]] = []
     for (interview_id, order), row in by_order.items():
-        ref = {"sentence_id": row["sentence_id"], "interview_id": interview_id,
-               "sequence_order": order}  # fmt: skip
+        ref = {
+            "sentence_id": row["sentence_id"],
+            "interview_id": interview_id,
+            "sequence_order": order,
+        }
         previous = by_order.get((interview_id, order - 1))
         if previous is not None:
             pairs.append(
@@ -380,8 +383,9 @@ def sentence_views(
 ) -> list[SentenceView]:
     """Rows of GET_SENTENCES, GET_ANALYSES and GET_ANALYSIS_DIMENSIONS -> views in sequence
     order, the analyses of a sentence ordered by (model, model_version, analysis_id)."""
-    sentences = [sentence_from_row(dict(zip(SENTENCE_COLUMNS, row, strict=True)))
-                 for row in sentence_rows]  # fmt: skip
+    sentences = [
+        sentence_from_row(dict(zip(SENTENCE_COLUMNS, row, strict=True))) for row in sentence_rows
+    ]
     dimensions: dict[str, list[DimensionRow]] = {}
     for analysis_id, rel_type, rank, level, target in dimension_rows:
         dimensions.setdefault(str(analysis_id), []).append(
