@@ -12,6 +12,7 @@ import asyncio
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ from bench.common import machine, neo4j_env, table, write_transcript
 
 from interview_graph import bootstrap
 from interview_graph.analysis.port import AnalysisRequest
-from interview_graph.domain.model import Analysis, Sentence
+from interview_graph.domain.ids import project_id_for
+from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
 from interview_graph.pipeline.events_hook import NoEvents
 from interview_graph.pipeline.readers import read_transcript
 from interview_graph.pipeline.service import PipelineService
@@ -43,7 +45,7 @@ async def analysis_alone(
     sentences: list[Sentence] = []
     analyses: list[Analysis] = []
     for chunk in segmenter.iter_parsed(transcript, interview_id):
-        analyses += await analyzer.analyze(AnalysisRequest(targets=chunk))
+        analyses += (await analyzer.analyze(AnalysisRequest(targets=chunk))).analyses
         sentences += [p.sentence for p in chunk]
     return time.perf_counter() - started, sentences, analyses
 
@@ -59,10 +61,26 @@ async def whole_pipeline(settings: Settings, path: Path, segmenter: Any) -> tupl
     return elapsed, report.sentences
 
 
+def interview_for(interview_id: str, filename: str) -> Interview:
+    return Interview(
+        interview_id=interview_id,
+        project_id=project_id_for("bench"),
+        project_name="bench",
+        title=filename,
+        source=filename,
+        filename=filename,
+        language="en",
+        content_sha256="0" * 64,
+        status=InterviewStatus.PROCESSING,
+        created_at=datetime.now(UTC),
+    )
+
+
 async def batched_writer(
     settings: Settings, sentences: list[Sentence], analyses: list[Analysis]
 ) -> float:
     async with bootstrap.open_graph_store(settings) as graph:
+        await graph.write_interview(interview_for(sentences[0].interview_id, "batched.txt"))
         started = time.perf_counter()
         for start in range(0, len(sentences), BATCH):
             await graph.write_sentences(sentences[start : start + BATCH], "batched.txt")
@@ -76,6 +94,7 @@ async def naive_writer(
     """The plan's pattern: write_entry per sentence, write_result per analysis, each its own
     transaction (the adapter's own Cypher, one row at a time)."""
     async with bootstrap.open_graph_store(settings) as graph:
+        await graph.write_interview(interview_for(sentences[0].interview_id, "naive.txt"))
         started = time.perf_counter()
         for sentence, analysis in zip(sentences, analyses, strict=True):
             await graph.write_sentences([sentence], "naive.txt")

@@ -47,7 +47,7 @@ def parse(segmenter: Segmenter, tmp_path: Path, text: str) -> list[ParsedSentenc
 
 
 def analyze(analyzer: OfflineAnalyzer, parsed: list[ParsedSentence]) -> list[Analysis]:
-    return asyncio.run(analyzer.analyze(AnalysisRequest(parsed)))
+    return asyncio.run(analyzer.analyze(AnalysisRequest(parsed))).analyses
 
 
 def by_text(parsed: list[ParsedSentence], analyses: list[Analysis]) -> dict[str, Analysis]:

@@ -23,7 +23,7 @@ from interview_graph.analysis.lexicons import (
     read_terms,
     words_of,
 )
-from interview_graph.analysis.port import AnalysisRequest, ParsedSentence
+from interview_graph.analysis.port import AnalysisRequest, AnalysisResult, ParsedSentence
 from interview_graph.domain.ids import analysis_id_for
 from interview_graph.domain.model import (
     FUNCTION_TYPES,
@@ -97,8 +97,8 @@ class OfflineAnalyzer:
         data_hash = fingerprint([CUES_FILE, TOPICS_FILE, self.domain_lexicon_path])
         self.model_version = f"{RULES_VERSION}+{data_hash}"
 
-    async def analyze(self, request: AnalysisRequest) -> list[Analysis]:
-        return self.analyze_now(request)
+    async def analyze(self, request: AnalysisRequest) -> AnalysisResult:
+        return AnalysisResult(analyses=self.analyze_now(request))
 
     async def aclose(self) -> None:
         return None

@@ -46,12 +46,50 @@ class AnalysisError(RuntimeError):
     """An analyzer could not analyze a sentence; names the sentence and the reason."""
 
 
+@dataclass(frozen=True, slots=True)
+class AnalysisFailure:
+    """A sentence left without analysis, and why: reported, never dropped silently."""
+
+    sentence_id: str
+    sequence_order: int
+    reason: str
+
+
+@dataclass(slots=True)
+class AnalysisUsage:
+    """What analyzing cost: calls made, answered from the cache, retried, failed, tokens."""
+
+    calls: int = 0
+    cache_hits: int = 0
+    retries: int = 0
+    failures: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def add(self, other: AnalysisUsage) -> None:
+        self.calls += other.calls
+        self.cache_hits += other.cache_hits
+        self.retries += other.retries
+        self.failures += other.failures
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+
+
+@dataclass(slots=True)
+class AnalysisResult:
+    """Analyses of the targets that succeeded (in target order) and the ones that failed."""
+
+    analyses: list[Analysis]
+    failures: list[AnalysisFailure] = field(default_factory=list)
+    usage: AnalysisUsage = field(default_factory=AnalysisUsage)
+
+
 class Analyzer(Protocol):
     model: str
     model_version: str
 
-    async def analyze(self, request: AnalysisRequest) -> list[Analysis]:
-        """One Analysis per target, in order."""
+    async def analyze(self, request: AnalysisRequest) -> AnalysisResult:
+        """Every target ends up either in `analyses` or in `failures`."""
         ...
 
     async def aclose(self) -> None: ...

@@ -34,6 +34,15 @@ def report_rows(reports: Sequence[FileReport]) -> list[dict[str, Any]]:
             "analyses": r.analyses,
             "seconds": round(r.seconds, 3),
             "error": r.error,
+            "analysis_failures": [
+                {
+                    "sequence_order": f.sequence_order,
+                    "sentence_id": f.sentence_id,
+                    "reason": f.reason,
+                }
+                for f in r.analysis_failures
+            ],
+            "usage": asdict(r.usage),
         }
         for r in reports
     ]

@@ -18,7 +18,12 @@ from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from interview_graph.domain.ids import PRODUCT_NAMESPACE, analysis_id_for, sentence_id_for
+from interview_graph.domain.ids import (
+    PRODUCT_NAMESPACE,
+    analysis_id_for,
+    sentence_id_for,
+    uuid5_str,
+)
 from interview_graph.domain.model import (
     Analysis,
     Interview,
@@ -247,7 +252,7 @@ def parse_stream(stream: str) -> tuple[AggregateType, str]:
 def event_id_for(aggregate_id: str, event_type: str, *unique_parts: str) -> str:
     """Same aggregate, type and distinguishing parts -> same id, on any machine, any run."""
     key = ":".join(("event", aggregate_id, event_type, *unique_parts))
-    return str(uuid.uuid5(PRODUCT_NAMESPACE, key))
+    return uuid5_str(PRODUCT_NAMESPACE, key)
 
 
 # ---------------------------------------------------------------- builders

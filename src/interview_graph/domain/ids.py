@@ -6,29 +6,43 @@ same ids; that is what makes re-runs idempotent and lets the graph and the event
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 # A fixed namespace for project and interview ids (uuid5 of the product name in the URL space).
 PRODUCT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://interview-graph.invalid/ids")
 
 
+def uuid5_str(namespace: uuid.UUID, name: str) -> str:
+    """str(uuid.uuid5(namespace, name)), about three times faster.
+
+    The pipeline derives several ids per sentence; building UUID objects only to format
+    them again showed up in profiles of the dual-write hot path. Same RFC 4122 bits.
+    """
+    digest = bytearray(hashlib.sha1(namespace.bytes + name.encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def project_id_for(project_name: str) -> str:
-    return str(uuid.uuid5(PRODUCT_NAMESPACE, f"project:{project_name}"))
+    return uuid5_str(PRODUCT_NAMESPACE, f"project:{project_name}")
 
 
 def interview_id_for(project_id: str, content_sha256: str) -> str:
     """Same project and same bytes give the same interview; a changed file is a new interview."""
-    return str(uuid.uuid5(PRODUCT_NAMESPACE, f"interview:{project_id}:{content_sha256}"))
+    return uuid5_str(PRODUCT_NAMESPACE, f"interview:{project_id}:{content_sha256}")
 
 
 def sentence_id_for(interview_id: str, sequence_order: int) -> str:
     """Exactly the plan's composite key: uuid5(NAMESPACE_DNS, "{interview_id}:{index}")."""
-    return str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{interview_id}:{sequence_order}"))
+    return uuid5_str(uuid.NAMESPACE_DNS, f"{interview_id}:{sequence_order}")
 
 
 def analysis_id_for(sentence_id: str, model: str, model_version: str) -> str:
     """One Analysis per sentence and model version: re-running is idempotent, another model adds."""
-    return str(uuid.uuid5(PRODUCT_NAMESPACE, f"analysis:{sentence_id}:{model}:{model_version}"))
+    return uuid5_str(PRODUCT_NAMESPACE, f"analysis:{sentence_id}:{model}:{model_version}")
 
 
 def is_uuid(value: str) -> bool:

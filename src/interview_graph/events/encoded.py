@@ -9,7 +9,9 @@ field for every event type) at a fraction of the cost: one dict and one json.dum
 
 from __future__ import annotations
 
+import functools
 import json
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -33,15 +35,26 @@ def iso(moment: datetime) -> str:
 
 
 class EnvelopeContext:
-    """What every event of one file run shares: actor, correlation, project, source."""
+    """What every event of one file run shares: actor, correlation, project, source.
+
+    The shared part of the metadata document is encoded once; per event only the ids, the
+    type and the time are filled in. Ids are UUID strings (validated when the context is
+    made, and produced by domain/ids for events), so they need no JSON escaping.
+    """
 
     def __init__(
         self, *, actor: Actor, correlation_id: str, project_id: str, source: str = "pipeline"
     ) -> None:
-        self.actor = actor.model_dump(mode="json")
-        self.correlation_id = correlation_id
-        self.project_id = project_id
-        self.source = source
+        self.correlation_id = _checked_uuid(correlation_id, "correlation_id")
+        project = _checked_uuid(project_id, "project_id")
+        self._shared = (
+            f',"actor":{_dumps(actor.model_dump(mode="json"))}'
+            f',"correlation_id":"{self.correlation_id}"'
+        )
+        self._tail = (
+            f',"source":{_dumps(source)},"project_id":"{project}"'
+            f',"$correlationId":"{self.correlation_id}"'
+        )
 
     def encode(
         self,
@@ -54,29 +67,30 @@ class EnvelopeContext:
         occurred_at: str,
         data: dict[str, Any],
     ) -> EncodedEvent:
-        metadata: dict[str, Any] = {
-            "event_id": event_id,
-            "event_type": event_type.value,
-            "schema_version": SCHEMA_VERSION,
-            "aggregate_type": aggregate_type.value,
-            "aggregate_id": aggregate_id,
-            "occurred_at": occurred_at,
-            "actor": self.actor,
-            "correlation_id": self.correlation_id,
-            "causation_id": causation_id,
-            "source": self.source,
-            "project_id": self.project_id,
-            "$correlationId": self.correlation_id,
-        }
-        if causation_id is not None:
-            metadata["$causationId"] = causation_id
+        if causation_id is None:
+            causation, causation_tail = "null", ""
+        else:
+            causation, causation_tail = f'"{causation_id}"', f',"$causationId":"{causation_id}"'
+        metadata = (
+            f'{{"event_id":"{event_id}","event_type":"{event_type.value}"'
+            f',"schema_version":{SCHEMA_VERSION},"aggregate_type":"{aggregate_type.value}"'
+            f',"aggregate_id":"{aggregate_id}","occurred_at":"{occurred_at}"{self._shared}'
+            f',"causation_id":{causation}{self._tail}{causation_tail}}}'
+        )
         return EncodedEvent(
             event_id=event_id,
             event_type=event_type.value,
             correlation_id=self.correlation_id,
-            metadata_json=_dumps(metadata),
+            metadata_json=metadata,
             data_json=_dumps(data),
         )
+
+
+def _checked_uuid(value: str, what: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except (ValueError, AttributeError, TypeError):
+        raise ValueError(f"{what} must be a UUID string, got {value!r}") from None
 
 
 def interview_created(ctx: EnvelopeContext, interview: Interview, occurred_at: str) -> EncodedEvent:
@@ -138,7 +152,7 @@ def sentences_created(
 ) -> list[EncodedEvent]:
     return [
         ctx.encode(
-            event_id=event_id_for(s.sentence_id, EventType.SENTENCE_CREATED),
+            event_id=sentence_created_event_id(s.sentence_id),
             event_type=EventType.SENTENCE_CREATED,
             aggregate_type=AggregateType.SENTENCE,
             aggregate_id=s.sentence_id,
@@ -171,7 +185,7 @@ def analyses_generated(
             event_type=EventType.ANALYSIS_GENERATED,
             aggregate_type=AggregateType.SENTENCE,
             aggregate_id=a.sentence_id,
-            causation_id=event_id_for(a.sentence_id, EventType.SENTENCE_CREATED),
+            causation_id=sentence_created_event_id(a.sentence_id),
             occurred_at=occurred_at,
             data=_analysis_data(a),
         )
@@ -197,3 +211,9 @@ def _analysis_data(a: Analysis) -> dict[str, Any]:
         "analysis_id": a.analysis_id,
         "created_at": None if a.created_at is None else iso(a.created_at),
     }
+
+
+@functools.lru_cache(maxsize=8192)
+def sentence_created_event_id(sentence_id: str) -> str:
+    """Asked twice per sentence (its own event, then as its analysis's cause)."""
+    return event_id_for(sentence_id, EventType.SENTENCE_CREATED)

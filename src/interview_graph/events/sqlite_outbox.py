@@ -49,6 +49,8 @@ _SCHEMA = (
     "INSERT OR IGNORE INTO outbox_counters (name, value) VALUES ('delivered', 0)",
 )
 
+_CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
+
 _INSERT = (
     "INSERT INTO outbox (batch_id, state, owner, stream, event_id, event_type, correlation_id,"
     " metadata, data, subject_kind, subject_id, recorded_at)"
@@ -144,12 +146,14 @@ class SQLiteOutbox:
         return await self._run(select)
 
     async def mark_delivered(self, seqs: Sequence[int]) -> None:
-        params = [(seq,) for seq in seqs]
+        chunks = [list(seqs[i : i + _CHUNK]) for i in range(0, len(seqs), _CHUNK)]
 
         def delete(conn: sqlite3.Connection) -> None:
             with _transaction(conn):
                 before = conn.total_changes
-                conn.executemany("DELETE FROM outbox WHERE seq = ?", params)
+                for chunk in chunks:
+                    marks = ",".join("?" * len(chunk))
+                    conn.execute(f"DELETE FROM outbox WHERE seq IN ({marks})", chunk)  # noqa: S608
                 deleted = conn.total_changes - before
                 conn.execute(
                     "UPDATE outbox_counters SET value = value + ? WHERE name = 'delivered'",

@@ -19,7 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from interview_graph.analysis.port import AnalysisRequest, Analyzer, ParsedSentence
+from interview_graph.analysis.port import (
+    AnalysisFailure,
+    AnalysisRequest,
+    AnalysisUsage,
+    Analyzer,
+    ParsedSentence,
+)
 from interview_graph.domain.ids import interview_id_for, project_id_for
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
 from interview_graph.graph.port import GraphStore
@@ -51,8 +57,8 @@ class FileReport:
     analyses: int = 0
     seconds: float = 0.0
     error: str | None = None
-    events_staged: int = 0
-    event_errors: list[str] = field(default_factory=list)
+    analysis_failures: list[AnalysisFailure] = field(default_factory=list)
+    usage: AnalysisUsage = field(default_factory=AnalysisUsage)
 
     @property
     def ok(self) -> bool:
@@ -195,8 +201,10 @@ class _FileRun:
         split = len(self._pending) - keep
         targets, after = self._pending[:split], self._pending[split:]
         request = AnalysisRequest(targets=targets, before=tuple(self._history), after=after)
-        analyses = await self._analyzer.analyze(request)
-        await self._write_analyses(analyses)
+        result = await self._analyzer.analyze(request)
+        self._report.usage.add(result.usage)
+        self._report.analysis_failures.extend(result.failures)
+        await self._write_analyses(result.analyses)
         self._history.extend(targets)
         self._pending = after
         if self._on_progress is not None:
