@@ -128,3 +128,24 @@ def test_two_processes_share_one_embedded_graph(tmp_path: Path) -> None:
     assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
     listed = run_cli(["interviews", "--json"], env).json()
     assert len(listed) == len(samples)
+
+
+def test_graph_outage_fails_every_file_with_a_clear_message(tmp_path: Path) -> None:
+    env = base_env(
+        tmp_path / "data",
+        GRAPH_BACKEND="neo4j",
+        NEO4J_URI="bolt://127.0.0.1:9",
+        NEO4J_PASSWORD="not-a-real-secret",
+    )
+    result = run_cli(["process", str(sample_files()[0]), "--json"], env)
+    assert result.returncode == 1
+    (only,) = result.json()["files"]
+    assert only["status"] == "failed"
+    assert "bolt://127.0.0.1:9" in only["error"] and "NEO4J_URI" in only["error"]
+    assert "not-a-real-secret" not in result.stdout + result.stderr
+
+
+def test_invalid_settings_are_a_usage_error(tmp_path: Path) -> None:
+    result = run_cli(["stats"], base_env(tmp_path / "data", GRAPH_BACKEND="oracle"))
+    assert result.returncode == 2
+    assert "GRAPH_BACKEND" in result.stderr

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from interview_graph import bootstrap
 from interview_graph.cli import render
@@ -35,7 +36,14 @@ app = typer.Typer(
 
 
 def _settings() -> Settings:
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors()
+        )
+        render.err_console.print(f"[red]invalid settings[/] (environment or .env): {problems}")
+        raise typer.Exit(2) from None
     configure_logging(settings.log_level)
     return settings
 
