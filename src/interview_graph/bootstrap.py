@@ -47,9 +47,15 @@ def graph_store_for(settings: Settings) -> GraphStore:
     return FalkorDBGraphStore(EmbeddedFalkorDB(settings.falkordb_dir), settings.falkordb_graph)
 
 
-def build_analyzer(settings: Settings, kind: str = "offline") -> Analyzer:
+def build_analyzer(settings: Settings, kind: str | None = None) -> Analyzer:
+    """offline (default), openai or anthropic; `kind` None means settings.analyzer."""
+    kind = kind or settings.analyzer
+    if kind in ("openai", "anthropic"):
+        from interview_graph.analysis.llm import build_llm_analyzer
+
+        return build_llm_analyzer(settings, kind)
     if kind != "offline":
-        raise ValueError(f"unknown analyzer {kind!r}: use 'offline'")
+        raise ValueError(f"unknown analyzer {kind!r}: use 'offline', 'openai' or 'anthropic'")
     from interview_graph.analysis.offline import OfflineAnalyzer
 
     return OfflineAnalyzer(domain_lexicon=settings.domain_lexicon)

@@ -44,3 +44,30 @@ OUTBOX_PENDING = Gauge(
 
 def serve_metrics(port: int, addr: str = "127.0.0.1") -> None:
     start_http_server(port, addr=addr, registry=REGISTRY)
+
+
+# LLM analysis (analysis/llm): what the calls cost and what was left without analysis.
+LLM_CALLS = Counter(
+    "llm_calls_total",
+    "Requests sent to an LLM provider (retries and repair attempts included).",
+    ["provider"],
+    registry=REGISTRY,
+)
+LLM_RETRIES = Counter(
+    "llm_retries_total",
+    "LLM requests sent again after a transient error.",
+    ["provider", "reason"],
+    registry=REGISTRY,
+)
+ANALYSIS_FAILURES = Counter(
+    "analysis_failures_total",
+    "Sentences left without analysis (recorded in the failures ledger).",
+    ["provider", "reason"],
+    registry=REGISTRY,
+)
+LLM_TOKENS = Counter(
+    "llm_tokens_total",
+    "Tokens reported by the LLM provider.",
+    ["provider", "kind"],
+    registry=REGISTRY,
+)

@@ -38,6 +38,25 @@ class Settings(BaseSettings):
 
     log_level: str = Field(default="WARNING", alias="LOG_LEVEL")
 
+    # LLM analysis (--analyzer openai|anthropic). Keys come from the environment (or .env) only.
+    analyzer: Literal["offline", "openai", "anthropic"] = Field(default="offline", alias="ANALYZER")
+    openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
+    anthropic_api_key: SecretStr | None = Field(default=None, alias="ANTHROPIC_API_KEY")
+    anthropic_base_url: str | None = Field(default=None, alias="ANTHROPIC_BASE_URL")
+    llm_model: str | None = Field(default=None, alias="LLM_MODEL")
+    llm_concurrency: int = Field(default=8, ge=1, le=256, alias="LLM_CONCURRENCY")
+    llm_sentences_per_call: int = Field(default=1, ge=1, le=50, alias="LLM_SENTENCES_PER_CALL")
+    llm_timeout_seconds: float = Field(default=60.0, gt=0, alias="LLM_TIMEOUT_SECONDS")
+    llm_max_retries: int = Field(default=4, ge=0, le=20, alias="LLM_MAX_RETRIES")
+    llm_max_retry_wait_seconds: float = Field(
+        default=60.0, gt=0, alias="LLM_MAX_RETRY_WAIT_SECONDS"
+    )
+    llm_cache: bool = Field(default=True, alias="LLM_CACHE")
+    llm_context_topic: int = Field(default=2, ge=0, le=6, alias="LLM_CONTEXT_TOPIC")
+    llm_context_purpose: int = Field(default=4, ge=0, le=6, alias="LLM_CONTEXT_PURPOSE")
+    llm_context_broad: int = Field(default=6, ge=0, le=6, alias="LLM_CONTEXT_BROAD")
+
     @property
     def falkordb_dir(self) -> Path:
         return self.data_dir / "falkordb"

@@ -10,6 +10,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ import typer
 from pydantic import ValidationError
 
 from interview_graph import bootstrap
+from interview_graph.analysis.port import AnalysisUsage
 from interview_graph.cli import render
 from interview_graph.cli.progress import FileProgress
 from interview_graph.graph.port import GraphStoreError
@@ -69,9 +71,28 @@ def process(
     delivery_wait: Annotated[
         float, typer.Option(help="Seconds to wait at exit for event delivery.")
     ] = 30.0,
+    analyzer: Annotated[
+        str | None,
+        typer.Option(help="offline (default, or ANALYZER), openai or anthropic."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="LLM model name (default: LLM_MODEL or the provider's).")
+    ] = None,
+    sentences_per_call: Annotated[
+        int | None,
+        typer.Option(min=1, max=50, help="Consecutive sentences analysed per LLM call."),
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, max=256, help="LLM requests in flight at once.")
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Ask the LLM again even for cached sentences.")
+    ] = False,
 ) -> None:
     """Process transcripts (files or folders) into the graph."""
-    settings = _settings()
+    settings = _with_analysis_options(
+        _settings(), analyzer, model, sentences_per_call, concurrency, no_cache
+    )
     events_on = settings.enable_event_sourcing if events is None else events
     files = discover_files(paths)
     discovery_errors = files.errors
@@ -96,6 +117,40 @@ def process(
     else:
         render.print_process_summary(reports, totals)
     raise typer.Exit(0 if all(r.ok for r in reports) else 1)
+
+
+def _with_analysis_options(
+    settings: Settings,
+    analyzer: str | None,
+    model: str | None,
+    sentences_per_call: int | None,
+    concurrency: int | None,
+    no_cache: bool,
+) -> Settings:
+    """Settings with the command line's analysis options applied; a usage error if unusable."""
+    from interview_graph.analysis.llm import llm_config_problem
+
+    kind = analyzer or settings.analyzer
+    if kind not in ("offline", "openai", "anthropic"):
+        render.err_console.print(
+            f"[red]unknown analyzer {kind!r}[/]: use offline, openai or anthropic"
+        )
+        raise typer.Exit(2)
+    update: dict[str, Any] = {"analyzer": kind}
+    if model is not None:
+        update["llm_model"] = model
+    if sentences_per_call is not None:
+        update["llm_sentences_per_call"] = sentences_per_call
+    if concurrency is not None:
+        update["llm_concurrency"] = concurrency
+    if no_cache:
+        update["llm_cache"] = False
+    updated = settings.model_copy(update=update)
+    problem = llm_config_problem(updated, kind) if kind != "offline" else None
+    if problem is not None:
+        render.err_console.print(f"[red]{problem}[/]")
+        raise typer.Exit(2)
+    return updated
 
 
 def _discovery_reports(errors: Sequence[TranscriptError]) -> list[FileReport]:
@@ -195,6 +250,11 @@ def _totals(
         "seconds": round(seconds, 3),
         "sentences_per_second": round(sentences / seconds, 1) if seconds > 0 else 0.0,
     }
+    usage = AnalysisUsage()
+    for report in reports:
+        usage.add(report.usage)
+    totals["usage"] = asdict(usage)
+    totals["analysis_failures"] = sum(len(r.analysis_failures) for r in reports)
     if events_summary is not None:
         totals["events"] = events_summary
     return totals
@@ -227,17 +287,23 @@ def show(
             "`interview-graph interviews` lists them"
         )
         raise typer.Exit(1)
-    if json_output:
-        from dataclasses import asdict
+    from interview_graph.analysis.llm import read_failures
 
+    failures = [asdict(f) for f in read_failures(get_settings().data_dir, interview_id)]
+    if json_output:
         render.print_json(
-            {"interview": asdict(interview), "sentences": render.sentences_json(views)}
+            {
+                "interview": asdict(interview),
+                "sentences": render.sentences_json(views),
+                "analysis_failures": failures,
+            }
         )
     else:
         render.console.print(
             f"[bold]{interview.title}[/] ({interview.filename}) status={interview.status}"
         )
         render.print_sentences(views)
+        render.print_analysis_failures(failures)
 
 
 @app.command()
@@ -289,6 +355,7 @@ def main() -> None:
 def _mount_subcommands() -> None:
     from interview_graph.cli.events_cmd import make_events_app
     from interview_graph.cli.outbox_cmd import outbox_app
+    from interview_graph.cli.projection_cmd import register as register_projection_commands
 
     async def open_store() -> Any:
         settings = _settings()
@@ -297,6 +364,7 @@ def _mount_subcommands() -> None:
 
     app.add_typer(make_events_app(open_store), name="events")
     app.add_typer(outbox_app, name="outbox")
+    register_projection_commands(app)
 
 
 _mount_subcommands()

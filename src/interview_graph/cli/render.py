@@ -69,6 +69,33 @@ def print_process_summary(reports: Sequence[FileReport], totals: dict[str, Any])
     events = totals.get("events")
     if isinstance(events, dict):
         console.print("events: " + "  ".join(f"{key}={value}" for key, value in events.items()))
+    usage = totals.get("usage")
+    if isinstance(usage, dict) and any(usage.values()):
+        console.print("analysis: " + "  ".join(f"{key}={value}" for key, value in usage.items()))
+    for r in reports:
+        for failure in r.analysis_failures:
+            console.print(
+                f"[yellow]no analysis[/] {r.path} sentence #{failure.sequence_order}: "
+                f"{failure.reason}"
+            )
+
+
+def print_analysis_failures(failures: Sequence[dict[str, Any]]) -> None:
+    """Sentences an LLM analyzer left without analysis (from its failures ledger)."""
+    if not failures:
+        return
+    table = Table(title="sentences without analysis")
+    for column in ("#", "provider", "model", "reason", "at"):
+        table.add_column(column, overflow="fold")
+    for failure in failures:
+        table.add_row(
+            str(failure["sequence_order"]),
+            str(failure["provider"]),
+            str(failure["model"]),
+            str(failure["reason"]),
+            str(failure["at"]),
+        )
+    console.print(table)
 
 
 def print_interviews(rows: Sequence[InterviewSummary]) -> None:
