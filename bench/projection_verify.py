@@ -1,0 +1,157 @@
+"""Benchmark (projection issue): rebuild events/s and verify sentences/s, FalkorDB and Neo4j.
+
+Generated transcripts (default 3 x 2,000 sentences) are processed with dual-write on into the
+embedded FalkorDB and the SQLite event store. Then, each timed on its own:
+  * rebuild: the whole log projected into an empty FalkorDB graph and an empty Neo4j database
+    (checkpointed batches, as `interview-graph rebuild` does); the export must equal the source;
+  * verify: the log compared with the graph, on the FalkorDB source and on the Neo4j rebuild.
+Targets: rebuild >= 5,000 events/s, verify >= 5,000 sentences/s.
+Run: `./run shell bench/projection_verify.py [--sentences 2000 --files 3 --repeat 3]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import REPO, machine, neo4j_env, table, write_transcript
+
+from interview_graph import bootstrap
+from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
+from interview_graph.graph.port import GraphStore
+from interview_graph.graph.records import to_jsonl_line
+from interview_graph.projection.projector import ProjectionReport, Projector
+from interview_graph.projection.targets import (
+    FalkorDBProjectionTarget,
+    Neo4jProjectionTarget,
+    ProjectionGraph,
+)
+from interview_graph.projection.verify import VerifyReport, verify
+from interview_graph.settings import Settings
+
+TARGET_EVENTS_PER_S = 5000.0
+TARGET_SENTENCES_PER_S = 5000.0
+
+
+def process(data_dir: Path, files: list[Path]) -> None:
+    cli = Path(sys.executable).with_name("interview-graph")
+    env = {"DATA_DIR": str(data_dir), "NLP_PROCESSES": "2", "PATH": str(cli.parent)}
+    subprocess.run(
+        [str(cli), "process", *map(str, files), "--events", "--json"],
+        env=env, cwd=REPO, check=True, capture_output=True,
+    )  # fmt: skip
+
+
+async def export_lines(graph: GraphStore) -> list[str]:
+    return [to_jsonl_line(record) async for record in graph.export()]
+
+
+async def best_of(repeat: int, run: Callable[[], Any]) -> Any:
+    results = [await run() for _ in range(repeat)]
+    return min(results, key=lambda r: r.seconds)
+
+
+async def rebuild_into(
+    settings: Settings, target: ProjectionGraph, repeat: int
+) -> ProjectionReport:
+    store = await bootstrap.open_event_store(settings)
+    try:
+
+        async def once() -> ProjectionReport:
+            await target.wipe()
+            await target.ensure_schema()
+            return await Projector(store, target).catch_up()
+
+        report: ProjectionReport = await best_of(repeat, once)
+        return report
+    finally:
+        await store.close()
+
+
+async def verify_on(settings: Settings, graph: GraphStore, repeat: int) -> VerifyReport:
+    store = await bootstrap.open_event_store(settings)
+    try:
+
+        async def once() -> VerifyReport:
+            return await verify(store, graph)
+
+        report: VerifyReport = await best_of(repeat, once)
+    finally:
+        await store.close()
+    if not report.ok:
+        raise SystemExit(f"verify found {len(report.differences)} differences: the bench is void")
+    return report
+
+
+async def measure(data_dir: Path, neo4j: dict[str, str], repeat: int) -> list[tuple[str, ...]]:
+    settings = Settings(DATA_DIR=data_dir)
+    server = EmbeddedFalkorDB(settings.falkordb_dir)
+    rows: list[tuple[str, ...]] = []
+    async with (
+        FalkorDBProjectionTarget(server, settings.falkordb_graph) as source,
+        FalkorDBProjectionTarget(server, "bench_rebuilt") as falkordb_target,
+        Neo4jProjectionTarget(
+            neo4j["NEO4J_URI"], neo4j["NEO4J_USER"], neo4j["NEO4J_PASSWORD"],
+            neo4j.get("NEO4J_DATABASE", "neo4j"),
+        ) as neo4j_target,
+    ):  # fmt: skip
+        expected = await export_lines(source)
+        for backend, target in (("falkordb", falkordb_target), ("neo4j", neo4j_target)):
+            report = await rebuild_into(settings, target, repeat)
+            if await export_lines(target) != expected:
+                raise SystemExit(f"the {backend} rebuild does not export like the source")
+            rows.append(
+                (
+                    f"rebuild -> {backend}", f"{report.events} events", f"{report.seconds:.2f}",
+                    f"{report.events_per_second:,.0f} events/s",
+                    _verdict(report.events_per_second, TARGET_EVENTS_PER_S),
+                )
+            )  # fmt: skip
+        for backend, graph in (("falkordb", source), ("neo4j", neo4j_target)):
+            checked = await verify_on(settings, graph, repeat)
+            rows.append(
+                (
+                    f"verify ({backend})", f"{checked.sentences} sentences",
+                    f"{checked.seconds:.2f}", f"{checked.sentences_per_second:,.0f} sentences/s",
+                    _verdict(checked.sentences_per_second, TARGET_SENTENCES_PER_S),
+                )
+            )  # fmt: skip
+    return rows
+
+
+def _verdict(value: float, target: float) -> str:
+    return f"{'ok' if value >= target else 'BELOW'} (target {target:,.0f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--sentences", type=int, default=2000, help="sentences per file")
+    parser.add_argument("--files", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3, help="best of N timings")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ig-bench-projection-") as tmp, neo4j_env() as neo4j:
+        root = Path(tmp)
+        files = []
+        for seed in range(1, args.files + 1):  # one folder each: the file name is per size
+            (root / f"seed-{seed}").mkdir()
+            files.append(write_transcript(root / f"seed-{seed}", args.sentences, seed=seed))
+        started = time.perf_counter()
+        process(root / "data", files)
+        print(f"processed {args.files} x {args.sentences} sentences in "
+              f"{time.perf_counter() - started:.1f} s (dual-write on)")  # fmt: skip
+        rows = asyncio.run(measure(root / "data", neo4j, args.repeat))
+    print(machine())
+    print(table(rows, ("step", "size", "seconds", "rate", "verdict")))
+
+
+if __name__ == "__main__":
+    main()

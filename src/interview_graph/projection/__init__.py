@@ -1,0 +1,1 @@
+"""The event log as the source of truth: project it into a graph, verify, backfill."""

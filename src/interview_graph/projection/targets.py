@@ -1,0 +1,360 @@
+"""Graph stores that can take projected batches: the adapters plus three projection methods.
+
+`apply_projection_batch` writes interviews, sentences (HAS_SENTENCE, PART_OF_FILE to the
+interview's file, FOLLOWS), analyses and the last status of each interview, plus the
+`ProjectionCheckpoint {name, position}` node, all or nothing: on FalkorDB as one GRAPH.QUERY
+(which the server runs atomically and logs to its AOF as one command), on Neo4j in one
+transaction. The statements are the pipeline's, so the graph is the same; the checkpoint label
+is not in records.NODE_KEYS, so `export` and `stats` never show it.
+
+Before writing, a batch's sentences must find their interview (and analyses their sentence)
+in the batch or in the graph; otherwise the batch is refused and the checkpoint stays, rather
+than moving past facts that could not be written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable
+
+from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
+from interview_graph.graph import falkordb_cypher, neo4j_cypher
+from interview_graph.graph.falkordb_store import FalkorDBGraphStore
+from interview_graph.graph.neo4j_store import Neo4jGraphStore
+from interview_graph.graph.port import GraphStoreError
+from interview_graph.graph.records import (
+    analysis_row,
+    follows_links,
+    interview_params,
+    sentence_row,
+)
+from interview_graph.projection.projector import ProjectionCheckpoint
+
+WIPE_CHUNK = 10_000
+
+PROJECT_INTERVIEWS = """
+UNWIND $interviews AS row
+MERGE (p:Project {project_id: row.project_id})
+SET p.name = row.project_name
+MERGE (i:Interview {interview_id: row.interview_id})
+ON CREATE SET i.created_at = row.created_at
+SET i.project_id = row.project_id, i.title = row.title, i.source = row.source,
+    i.filename = row.filename, i.language = row.language, i.status = row.status,
+    i.content_sha256 = row.content_sha256, i.date = row.date, i.participants = row.participants
+MERGE (p)-[:CONTAINS_INTERVIEW]->(i)
+"""
+
+# Like WRITE_SENTENCES, with each sentence's file taken from its interview.
+PROJECT_SENTENCES = """
+UNWIND $sentences AS row
+MATCH (i:Interview {interview_id: row.interview_id})
+MERGE (f:SourceFile {filename: i.filename})
+MERGE (s:Sentence {sentence_id: row.sentence_id})
+SET s.interview_id = row.interview_id, s.sequence_order = row.sequence_order,
+    s.text = row.text, s.speaker = row.speaker, s.start_ms = row.start_ms,
+    s.end_ms = row.end_ms, s.start_char = row.start_char, s.end_char = row.end_char
+MERGE (i)-[:HAS_SENTENCE]->(s)
+MERGE (s)-[:PART_OF_FILE]->(f)
+"""
+
+PROJECT_STATUSES = """
+UNWIND $statuses AS row
+MATCH (i:Interview {interview_id: row.interview_id})
+SET i.status = row.status
+"""
+
+SAVE_CHECKPOINT = """
+MERGE (c:ProjectionCheckpoint {name: $name})
+SET c.position = $position
+RETURN c.position
+"""
+
+# properties(): a database that never saw the label answers without a warning.
+READ_CHECKPOINT = "MATCH (c:ProjectionCheckpoint {name: $name}) RETURN properties(c)"
+
+# Also makes the label known, so reading a checkpoint before the first batch draws no warning.
+NEO4J_CHECKPOINT_CONSTRAINT = (
+    "CREATE CONSTRAINT projectioncheckpoint_name IF NOT EXISTS "
+    "FOR (n:ProjectionCheckpoint) REQUIRE n.name IS UNIQUE"
+)
+
+WIPE = "MATCH (n) WITH n LIMIT $chunk DETACH DELETE n RETURN count(n)"
+
+
+def _rename_rows(statement: str, name: str) -> str:
+    """The pipeline's UNWIND statements with `$rows` renamed, so several share one query."""
+    if "UNWIND $rows AS row" not in statement:
+        raise AssertionError(f"expected an `UNWIND $rows AS row` statement, got {statement!r}")
+    renamed = statement.replace("UNWIND $rows AS row", f"UNWIND ${name} AS row")
+    return renamed.replace("RETURN count(a)", "").rstrip()
+
+
+def _parts(cypher: Any) -> list[tuple[str, str]]:
+    """(parameter, statement) in write order; one module per dialect."""
+    return [
+        ("interviews", PROJECT_INTERVIEWS),
+        ("sentences", PROJECT_SENTENCES),
+        ("pairs", _rename_rows(cypher.LINK_PAIRS, "pairs")),
+        ("heads", _rename_rows(cypher.LINK_PREVIOUS, "heads")),
+        ("tails", _rename_rows(cypher.LINK_NEXT, "tails")),
+        ("analyses", _rename_rows(cypher.WRITE_ANALYSES, "analyses")),
+        ("statuses", PROJECT_STATUSES),
+    ]
+
+
+FALKORDB_PARTS = _parts(falkordb_cypher)
+NEO4J_PARTS = _parts(neo4j_cypher)
+
+# Neo4j, for a batch none of whose sentences and analyses exist yet (a rebuild): nothing can
+# point at them, so their relationships are CREATEd instead of MERGEd, which Neo4j does far
+# faster. Properties and relationships are exactly those of the MERGE statements.
+NEO4J_CREATE_SENTENCES = """
+UNWIND $sentences AS row
+MATCH (i:Interview {interview_id: row.interview_id})
+MERGE (f:SourceFile {filename: i.filename})
+CREATE (s:Sentence {sentence_id: row.sentence_id, interview_id: row.interview_id,
+    sequence_order: row.sequence_order, text: row.text, speaker: row.speaker,
+    start_ms: row.start_ms, end_ms: row.end_ms, start_char: row.start_char,
+    end_char: row.end_char})
+CREATE (i)-[:HAS_SENTENCE]->(s)
+CREATE (s)-[:PART_OF_FILE]->(f)
+"""
+
+NEO4J_CREATE_ANALYSES = """
+UNWIND $analyses AS row
+MATCH (s:Sentence {sentence_id: row.sentence_id})
+CREATE (a:Analysis {analysis_id: row.analysis_id, created_at: row.created_at,
+    sentence_id: row.sentence_id, model: row.model, model_version: row.model_version,
+    confidence: row.confidence, confidence_keys: row.confidence_keys,
+    confidence_values: row.confidence_values})
+CREATE (s)-[:HAS_ANALYSIS]->(a)
+MERGE (ft:FunctionType {name: row.function_type})
+CREATE (a)-[:HAS_FUNCTION {confidence: row.function_confidence}]->(ft)
+MERGE (st:StructureType {name: row.structure_type})
+CREATE (a)-[:HAS_STRUCTURE {confidence: row.structure_confidence}]->(st)
+MERGE (pu:Purpose {name: row.purpose})
+CREATE (a)-[:HAS_PURPOSE {confidence: row.purpose_confidence}]->(pu)
+FOREACH (t IN row.topics |
+  MERGE (tn:Topic {name: t.name})
+  CREATE (a)-[:MENTIONS_TOPIC {rank: t.rank, level: t.level, confidence: t.confidence}]->(tn))
+FOREACH (k IN row.keywords |
+  MERGE (kn:Keyword {text: k.text})
+  CREATE (a)-[:MENTIONS_OVERALL_KEYWORD {rank: k.rank, confidence: k.confidence}]->(kn))
+FOREACH (k IN row.domain_keywords |
+  MERGE (dn:DomainKeyword {text: k.text})
+  CREATE (a)-[:MENTIONS_DOMAIN_KEYWORD {rank: k.rank, confidence: k.confidence}]->(dn))
+"""
+
+
+def _create_follows(statement: str, name: str) -> str:
+    if "MERGE (s)-[:FOLLOWS]->(p)" in statement:
+        created = statement.replace("MERGE (s)-[:FOLLOWS]->(p)", "CREATE (s)-[:FOLLOWS]->(p)")
+    else:
+        created = statement.replace("MERGE (n)-[:FOLLOWS]->(s)", "CREATE (n)-[:FOLLOWS]->(s)")
+    if "CREATE" not in created:
+        raise AssertionError(f"expected a FOLLOWS MERGE statement, got {statement!r}")
+    return _rename_rows(created, name)
+
+
+NEO4J_CREATE_PARTS = [
+    ("interviews", PROJECT_INTERVIEWS),
+    ("sentences", NEO4J_CREATE_SENTENCES),
+    ("pairs", _create_follows(neo4j_cypher.LINK_PAIRS, "pairs")),
+    ("heads", _create_follows(neo4j_cypher.LINK_PREVIOUS, "heads")),
+    ("tails", _create_follows(neo4j_cypher.LINK_NEXT, "tails")),
+    ("analyses", NEO4J_CREATE_ANALYSES),
+    ("statuses", PROJECT_STATUSES),
+]
+
+# One query: every part ends in an aggregation, which yields one row even when the part's list
+# is empty, so the following parts (and the checkpoint) always run.
+FALKORDB_PROJECT_BATCH = (
+    "".join(f"{query.strip()}\nWITH count(*) AS _{name}\n" for name, query in FALKORDB_PARTS)
+    + SAVE_CHECKPOINT.strip()
+)
+
+
+def projection_params(
+    interviews: Sequence[Interview],
+    sentences: Sequence[Sentence],
+    analyses: Sequence[Analysis],
+    statuses: Mapping[str, InterviewStatus],
+    checkpoint: ProjectionCheckpoint,
+) -> dict[str, Any]:
+    sentence_rows = [sentence_row(s) for s in sentences]
+    pairs, heads, tails = follows_links(sentence_rows)
+    analysis_rows = []
+    for analysis in analyses:
+        row = analysis_row(analysis)
+        del row["keep"]  # only the stale-relationship delete uses it
+        analysis_rows.append(row)
+    return {
+        "interviews": [interview_params(i) for i in interviews],
+        "sentences": sentence_rows,
+        "pairs": pairs,
+        "heads": heads,
+        "tails": tails,
+        "analyses": analysis_rows,
+        "statuses": [{"interview_id": k, "status": str(v)} for k, v in statuses.items()],
+        "name": checkpoint.name,
+        "position": checkpoint.position,
+    }
+
+
+def parents_to_check(params: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """(interview ids, sentence ids) the batch refers to without writing them itself."""
+    in_batch = {row["interview_id"] for row in params["interviews"]}
+    interviews = sorted({row["interview_id"] for row in params["sentences"]} - in_batch)
+    sentences_in_batch = {row["sentence_id"] for row in params["sentences"]}
+    sentences = sorted({row["sentence_id"] for row in params["analyses"]} - sentences_in_batch)
+    return interviews, sentences
+
+
+def refuse_missing(
+    location: str,
+    checkpoint: ProjectionCheckpoint,
+    missing_interviews: Sequence[str],
+    missing_sentences: Sequence[str],
+) -> None:
+    if not missing_interviews and not missing_sentences:
+        return
+    raise GraphStoreError(
+        f"{location}: projection {checkpoint.name!r} batch up to position "
+        f"{checkpoint.position} refers to interviews {list(missing_interviews)[:5]} and "
+        f"sentences {list(missing_sentences)[:5]} that are neither in the batch nor in the "
+        "graph (their InterviewCreated/SentenceCreated events are missing or later in the "
+        "log); nothing was written. Run `interview-graph verify` on the source."
+    )
+
+
+def _checkpoint_position(rows: list[list[Any]]) -> int | None:
+    if not rows:
+        return None
+    position = rows[0][0].get("position")
+    return None if position is None else int(position)
+
+
+class FalkorDBProjectionTarget(FalkorDBGraphStore):
+    """The FalkorDB adapter, able to take projected batches."""
+
+    async def apply_projection_batch(
+        self,
+        interviews: Sequence[Interview],
+        sentences: Sequence[Sentence],
+        analyses: Sequence[Analysis],
+        statuses: Mapping[str, InterviewStatus],
+        checkpoint: ProjectionCheckpoint,
+    ) -> None:
+        params = projection_params(interviews, sentences, analyses, statuses, checkpoint)
+        interview_ids, sentence_ids = parents_to_check(params)
+        found_interviews = await self.existing_ids("Interview", interview_ids)
+        found_sentences = await self.existing_ids("Sentence", sentence_ids)
+        refuse_missing(
+            self.location,
+            checkpoint,
+            [i for i in interview_ids if i not in found_interviews],
+            [s for s in sentence_ids if s not in found_sentences],
+        )
+        await self._run(FALKORDB_PROJECT_BATCH, params, operation="apply_projection_batch")
+
+    async def read_checkpoint(self, name: str) -> int | None:
+        rows = await self._run(READ_CHECKPOINT, {"name": name}, operation="read_checkpoint")
+        return _checkpoint_position(rows)
+
+    async def wipe(self) -> None:
+        while True:
+            rows = await self._run(WIPE, {"chunk": WIPE_CHUNK}, operation="wipe")
+            if int(rows[0][0]) < WIPE_CHUNK:
+                return
+
+
+class Neo4jProjectionTarget(Neo4jGraphStore):
+    """The Neo4j adapter, able to take projected batches."""
+
+    async def ensure_schema(self) -> None:
+        await super().ensure_schema()
+
+        async def work(tx: AsyncManagedTransaction) -> None:
+            await (await tx.run(NEO4J_CHECKPOINT_CONSTRAINT)).consume()
+
+        await self._in_transaction(work, "ensure_schema", write=True)
+
+    async def apply_projection_batch(
+        self,
+        interviews: Sequence[Interview],
+        sentences: Sequence[Sentence],
+        analyses: Sequence[Analysis],
+        statuses: Mapping[str, InterviewStatus],
+        checkpoint: ProjectionCheckpoint,
+    ) -> None:
+        params = projection_params(interviews, sentences, analyses, statuses, checkpoint)
+        interview_ids, sentence_ids = parents_to_check(params)
+        existing = {label: neo4j_cypher.EXISTING_IDS[label] for label in ("Interview", "Sentence")}
+
+        async def work(tx: AsyncManagedTransaction) -> None:
+            found = {}
+            for label, ids in (("Interview", interview_ids), ("Sentence", sentence_ids)):
+                result = await tx.run(existing[label], {"ids": ids})
+                found[label] = {str(row[0]) for row in await result.values()}
+            refuse_missing(
+                self.location,
+                checkpoint,
+                [i for i in interview_ids if i not in found["Interview"]],
+                [s for s in sentence_ids if s not in found["Sentence"]],
+            )
+            batch_ids = {
+                "Sentence": [row["sentence_id"] for row in params["sentences"]],
+                "Analysis": [row["analysis_id"] for row in params["analyses"]],
+            }
+            fresh = True
+            for label, ids in batch_ids.items():
+                result = await tx.run(neo4j_cypher.EXISTING_IDS[label], {"ids": ids})
+                fresh = fresh and not await result.values()
+            for name, query in NEO4J_CREATE_PARTS if fresh else NEO4J_PARTS:
+                if params[name]:
+                    await (await tx.run(query, {name: params[name]})).consume()
+            await (
+                await tx.run(
+                    SAVE_CHECKPOINT, {"name": checkpoint.name, "position": checkpoint.position}
+                )
+            ).consume()
+
+        await self._in_transaction(work, "apply_projection_batch", write=True)
+
+    async def read_checkpoint(self, name: str) -> int | None:
+        async def work(tx: AsyncManagedTransaction) -> list[list[Any]]:
+            result = await tx.run(READ_CHECKPOINT, {"name": name})
+            return [list(row) for row in await result.values()]
+
+        rows: list[list[Any]] = await self._in_transaction(work, "read_checkpoint", write=False)
+        return _checkpoint_position(rows)
+
+    async def wipe(self) -> None:
+        async def work(tx: AsyncManagedTransaction) -> int:
+            result = await tx.run(WIPE, {"chunk": WIPE_CHUNK})
+            return int((await result.values())[0][0])
+
+        while await self._in_transaction(work, "wipe", write=True) >= WIPE_CHUNK:
+            pass
+
+    async def _in_transaction(self, work: Any, operation: str, *, write: bool) -> Any:
+        if self._driver is None:
+            raise GraphStoreError(f"{self.location}: {operation} before `async with` opened it")
+        try:
+            async with self._driver.session(database=self.database) as session:
+                if write:
+                    return await session.execute_write(work)
+                return await session.execute_read(work)
+        except ServiceUnavailable as exc:
+            raise GraphStoreError(
+                f"{self.location}: {operation} failed, server unreachable: {exc}. "
+                "Start it or set NEO4J_URI."
+            ) from exc
+        except (Neo4jError, DriverError) as exc:
+            raise GraphStoreError(f"{self.location}: {operation} failed: {exc}") from exc
+
+
+ProjectionGraph = FalkorDBProjectionTarget | Neo4jProjectionTarget
