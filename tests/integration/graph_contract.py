@@ -189,6 +189,55 @@ class GraphStoreContract:
         assert first_stats["Sentence"] == 20 and first_stats["Analysis"] == 20
         assert first_stats["MENTIONS_OVERALL_KEYWORD"] == 60
 
+    async def test_a_half_written_interview_is_completed_exactly(self, store: GraphStore) -> None:
+        """A crashed run left some sentences and analyses of the batches (others missing);
+        re-processing writes the mix of new and existing rows into exactly the clean graph."""
+        interview = make_interview()
+        sentences = make_sentences(interview, 20)
+        analyses = [make_analysis(s) for s in sentences]
+        await write_all(store, interview, sentences, analyses, batch=8)
+        clean_export, clean_stats = await export_lines(store), await store.stats()
+        await store.delete_interview(interview.interview_id)
+
+        await store.write_interview(interview)
+        await store.write_sentences(sentences[2:5] + sentences[11:12], interview.filename)
+        await store.write_analyses([analyses[3], analyses[11]])
+        await write_all(store, interview, sentences, analyses, batch=8)
+
+        assert await export_lines(store) == clean_export
+        assert await store.stats() == clean_stats
+        assert await follows_pairs(store, interview.interview_id) == {
+            (n, n - 1) for n in range(1, 20)
+        }
+
+    async def test_a_batch_repeating_an_id_writes_it_once(self, store: GraphStore) -> None:
+        interview = make_interview()
+        sentences = make_sentences(interview, 4)
+        analyses = [make_analysis(s) for s in sentences]
+        await store.write_interview(interview)
+        await store.write_sentences([*sentences, sentences[1]], interview.filename)
+        await store.write_analyses([*analyses, analyses[2]])
+        counts = await store.stats()
+        assert (counts["Sentence"], counts["Analysis"], counts["FOLLOWS"]) == (4, 4, 3)
+        assert counts["HAS_SENTENCE"] == 4 and counts["HAS_ANALYSIS"] == 4
+
+    async def test_label_confidences_reach_their_relationships(self, store: GraphStore) -> None:
+        """Analyzers key the label confidences by field name (function_type, structure_type)."""
+        interview = make_interview()
+        [sentence] = make_sentences(interview, 1)
+        analysis = replace(
+            make_analysis(sentence), confidence={"function_type": 0.25, "structure_type": 0.5}
+        )
+        await write_all(store, interview, [sentence], [analysis])
+        confidences = {
+            record["type"]: record["properties"].get("confidence")
+            async for record in store.export()
+            if record["kind"] == "relationship"
+        }
+        assert confidences["HAS_FUNCTION"] == 0.25 and confidences["HAS_STRUCTURE"] == 0.5
+        [view] = await store.get_sentences(interview.interview_id)
+        assert view.analyses == (analysis,)
+
     async def test_created_at_is_set_on_create_only(self, store: GraphStore) -> None:
         interview = make_interview()
         await store.write_interview(interview)
@@ -360,6 +409,20 @@ class GraphStoreContract:
         await write_all(store, interview, sentences, analyses, batch=2)
 
         assert await store.get_interview(interview.interview_id) == interview
+        views = await store.get_sentences(interview.interview_id)
+        assert [v.sentence for v in views] == sentences
+        assert [v.analyses for v in views] == [(a,) for a in analyses]
+
+    async def test_control_characters_round_trip(self, store: GraphStore) -> None:
+        """Characters that text formats escape as \\uXXXX (and separators JSON leaves raw)."""
+        texts = ["bell\x07 nul-free \x01\x1f del\x7f", "line\u2028sep\u2029para \\u0041 literal"]
+        interview = make_interview()
+        sentences = make_sentences(interview, 2, texts)
+        analyses = [
+            replace(make_analysis(s), overall_keywords=(text, "plain"), purpose=text)
+            for s, text in zip(sentences, texts, strict=True)
+        ]
+        await write_all(store, interview, sentences, analyses)
         views = await store.get_sentences(interview.interview_id)
         assert [v.sentence for v in views] == sentences
         assert [v.analyses for v in views] == [(a,) for a in analyses]

@@ -50,9 +50,13 @@ RETURN count(s)
 """
 
 # A sentence re-written under another filename (renamed file, same content) keeps one file.
+# Planned from the sentence (an id seek): a plan starting at the shared SourceFile node would
+# walk every sentence of that file for every row.
 DELETE_STALE_SOURCE_FILES = """
 UNWIND $ids AS id
-MATCH (s:Sentence {sentence_id: id})-[r:PART_OF_FILE]->(f:SourceFile)
+MATCH (s:Sentence {sentence_id: id})
+WITH s
+MATCH (s)-[r:PART_OF_FILE]->(f)
 WHERE f.filename <> $filename
 DELETE r
 RETURN count(r)
@@ -120,6 +124,77 @@ FOREACH (k IN row.domain_keywords |
   MERGE (dn:DomainKeyword {text: k.text})
   MERGE (a)-[rd:MENTIONS_DOMAIN_KEYWORD {rank: k.rank}]->(dn)
   SET rd.confidence = k.confidence)
+RETURN count(a)
+"""
+
+# --- fast path: rows whose node does not exist yet (the common case, a new file) -----------
+# Nothing points at a node created in this batch, so its relationships are CREATEd, not
+# MERGEd, and there is nothing stale to delete. The adapter checks existence per batch first.
+
+CREATE_SENTENCES = """
+MERGE (f:SourceFile {filename: $filename})
+WITH f
+UNWIND $rows AS row
+MATCH (i:Interview {interview_id: row.interview_id})
+CREATE (s:Sentence {sentence_id: row.sentence_id, interview_id: row.interview_id,
+    sequence_order: row.sequence_order, text: row.text, speaker: row.speaker,
+    start_ms: row.start_ms, end_ms: row.end_ms, start_char: row.start_char,
+    end_char: row.end_char})
+CREATE (i)-[:HAS_SENTENCE]->(s)
+CREATE (s)-[:PART_OF_FILE]->(f)
+RETURN count(s)
+"""
+
+# FOLLOWS from or to a sentence created in this batch cannot exist yet.
+CREATE_PAIRS = """
+UNWIND $rows AS row
+MATCH (s:Sentence {sentence_id: row.sentence_id})
+MATCH (p:Sentence {sentence_id: row.previous_id})
+CREATE (s)-[:FOLLOWS]->(p)
+"""
+
+CREATE_PREVIOUS = """
+UNWIND $rows AS row
+MATCH (s:Sentence {sentence_id: row.sentence_id})
+MATCH (p:Sentence {interview_id: row.interview_id, sequence_order: row.sequence_order - 1})
+CREATE (s)-[:FOLLOWS]->(p)
+"""
+
+CREATE_NEXT = """
+UNWIND $rows AS row
+MATCH (s:Sentence {sentence_id: row.sentence_id})
+MATCH (n:Sentence {interview_id: row.interview_id, sequence_order: row.sequence_order + 1})
+CREATE (n)-[:FOLLOWS]->(s)
+"""
+
+# FalkorDB's range index never finds an empty string (a MATCH on "" misses the node, a MERGE
+# on "" creates another one), and keywords may be empty. So dimension nodes are MERGEd per row
+# as on the MERGE path, never looked up by MATCH; no separate per-batch MERGE.
+MERGE_DIMENSIONS = ""
+
+CREATE_ANALYSES = """
+UNWIND $rows AS row
+MATCH (s:Sentence {sentence_id: row.sentence_id})
+CREATE (a:Analysis {analysis_id: row.analysis_id, created_at: row.created_at,
+    sentence_id: row.sentence_id, model: row.model, model_version: row.model_version,
+    confidence: row.confidence, confidence_keys: row.confidence_keys,
+    confidence_values: row.confidence_values})
+CREATE (s)-[:HAS_ANALYSIS]->(a)
+MERGE (ft:FunctionType {name: row.function_type})
+CREATE (a)-[:HAS_FUNCTION {confidence: row.function_confidence}]->(ft)
+MERGE (st:StructureType {name: row.structure_type})
+CREATE (a)-[:HAS_STRUCTURE {confidence: row.structure_confidence}]->(st)
+MERGE (pu:Purpose {name: row.purpose})
+CREATE (a)-[:HAS_PURPOSE {confidence: row.purpose_confidence}]->(pu)
+FOREACH (t IN row.topics |
+  MERGE (tn:Topic {name: t.name})
+  CREATE (a)-[:MENTIONS_TOPIC {rank: t.rank, level: t.level, confidence: t.confidence}]->(tn))
+FOREACH (k IN row.keywords |
+  MERGE (kn:Keyword {text: k.text})
+  CREATE (a)-[:MENTIONS_OVERALL_KEYWORD {rank: k.rank, confidence: k.confidence}]->(kn))
+FOREACH (k IN row.domain_keywords |
+  MERGE (dn:DomainKeyword {text: k.text})
+  CREATE (a)-[:MENTIONS_DOMAIN_KEYWORD {rank: k.rank, confidence: k.confidence}]->(dn))
 RETURN count(a)
 """
 

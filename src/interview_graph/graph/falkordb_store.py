@@ -1,13 +1,15 @@
 """GraphStore on an embedded FalkorDB (or any FalkorDB reachable on a unix socket).
 
 Each statement is one GRAPH.QUERY, which FalkorDB executes atomically; a batch is a handful of
-statements (never one per sentence). Uses the asyncio client of the `falkordb` package.
+statements (never one per sentence): an existence check on the batch's ids, then CREATE
+statements for new rows and the idempotent MERGE statements for existing ones. Uses the asyncio
+client of the `falkordb` package.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -22,17 +24,21 @@ from interview_graph.graph.port import GraphStoreError, InterviewSummary, Senten
 from interview_graph.graph.records import (
     ID_LABELS,
     NODE_KEYS,
+    BatchPlan,
+    analysis_plan,
     analysis_row,
     export_records,
-    follows_links,
     interview_from_row,
     interview_params,
     interview_summary,
+    sentence_plan,
     sentence_row,
     sentence_views,
 )
 
 DELETE_CHUNK = 5000
+# How FalkorDB words a CREATE refused by a unique constraint.
+UNIQUE_VIOLATION = "unique constraint violation"
 
 
 class FalkorDBGraphStore:
@@ -184,38 +190,72 @@ class FalkorDBGraphStore:
             return
         rows = [sentence_row(s) for s in sentences]
         interview_id = sentences[0].interview_id
-        op = {"operation": "write_sentences", "interview_id": interview_id}
-        written = await self._run(
-            cypher.WRITE_SENTENCES, {"rows": rows, "filename": filename}, **op
+        written, _ = await self._write_batch(
+            "Sentence",
+            [row["sentence_id"] for row in rows],
+            lambda existing: sentence_plan(cypher, rows, filename, existing),
+            "write_sentences",
+            interview_id,
         )
-        if int(written[0][0]) != len(rows):
+        if written != len(rows):
             raise GraphStoreError(
                 f"{self.location}: write_sentences for interview {interview_id}: "
-                f"{len(rows) - int(written[0][0])} sentence(s) belong to an interview that is not "
+                f"{len(rows) - written} sentence(s) belong to an interview that is not "
                 "in the graph; write_interview must come first."
             )
-        ids = [row["sentence_id"] for row in rows]
-        await self._run(cypher.DELETE_STALE_SOURCE_FILES, {"ids": ids, "filename": filename}, **op)
-        pairs, heads, tails = follows_links(rows)
-        await self._run(cypher.LINK_PAIRS, {"rows": pairs}, **op)
-        await self._run(cypher.LINK_PREVIOUS, {"rows": heads}, **op)
-        await self._run(cypher.LINK_NEXT, {"rows": tails}, **op)
 
     async def write_analyses(self, analyses: Sequence[Analysis]) -> None:
         if not analyses:
             return
         rows = [analysis_row(a) for a in analyses]
-        op = {"operation": "write_analyses", "interview_id": analyses[0].interview_id}
-        stale = await self._run(cypher.DELETE_STALE_DIMENSIONS, {"rows": rows}, **op)
-        written = await self._run(cypher.WRITE_ANALYSES, {"rows": rows}, **op)
-        if int(written[0][0]) != len(rows):
+        interview_id = analyses[0].interview_id
+        written, stale = await self._write_batch(
+            "Analysis",
+            [row["analysis_id"] for row in rows],
+            lambda existing: analysis_plan(cypher, rows, existing),
+            "write_analyses",
+            interview_id,
+        )
+        if written != len(rows):
             raise GraphStoreError(
-                f"{self.location}: write_analyses for interview {analyses[0].interview_id}: "
-                f"{len(rows) - int(written[0][0])} analysis(es) refer to sentences that are not "
+                f"{self.location}: write_analyses for interview {interview_id}: "
+                f"{len(rows) - written} analysis(es) refer to sentences that are not "
                 "in the graph; write_sentences must come first."
             )
-        if int(stale[0][0]) > 0:
-            await self._prune_orphans(op["interview_id"])
+        if stale > 0:
+            await self._prune_orphans(interview_id)
+
+    async def _write_batch(
+        self,
+        label: str,
+        ids: list[str],
+        plan_for: Callable[[set[str]], BatchPlan],
+        operation: str,
+        interview_id: str,
+    ) -> tuple[int, int]:
+        """Check which ids exist, then run the plan for that; (rows written, stale
+        relationships deleted).
+
+        The check is explicit (not left to the unique constraint, as on Neo4j) because
+        FalkorDB builds constraints in the background, so one may not be enforced yet. Each
+        statement is atomic, the batch is not: a run that stopped between two statements left
+        nodes that exist, so its retry takes the MERGE path for them and completes the batch.
+        A concurrent writer creating the same nodes first makes the CREATE fail on the unique
+        constraint (FalkorDB undoes the whole statement); the batch is then redone on the
+        MERGE path.
+        """
+        op = {"operation": operation, "interview_id": interview_id}
+        found = await self._run(cypher.EXISTING_IDS[label], {"ids": ids}, **op)
+        try:
+            return await self._run_plan(plan_for({str(row[0]) for row in found}), op)
+        except GraphStoreError as exc:
+            if UNIQUE_VIOLATION not in str(exc.__cause__).lower():
+                raise
+        return await self._run_plan(plan_for(set(ids)), op)
+
+    async def _run_plan(self, plan: BatchPlan, op: dict[str, Any]) -> tuple[int, int]:
+        results = [await self._run(query, params, **op) for query, params in plan.statements]
+        return plan.total(results, plan.counted), plan.total(results, plan.stale)
 
     async def finish_interview(
         self, interview_id: str, sentence_count: int, status: InterviewStatus

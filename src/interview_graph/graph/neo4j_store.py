@@ -1,35 +1,51 @@
 """GraphStore on Neo4j through the official async driver.
 
 The statements of one batch run in one managed transaction (retried by the driver on transient
-errors), so a batch is all-or-nothing and costs one commit, never one per sentence.
+errors), so a batch is all-or-nothing and costs one commit, never one per sentence. The
+transaction first asks which of the batch's ids exist: new rows take CREATE statements (no
+relationship MERGE, no stale deletes), existing ones the idempotent MERGE statements.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
-from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import (
+    AuthError,
+    ConstraintError,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+)
 
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
 from interview_graph.graph import neo4j_cypher as cypher
 from interview_graph.graph.port import GraphStoreError, InterviewSummary, SentenceView
 from interview_graph.graph.records import (
+    BatchPlan,
+    RunQuery,
+    Statement,
+    analysis_plan,
     analysis_row,
     export_records,
-    follows_links,
     interview_from_row,
     interview_params,
     interview_summary,
+    sentence_plan,
     sentence_row,
     sentence_views,
 )
 
 DELETE_CHUNK = 5000
 
-Statement = tuple[str, Mapping[str, Any]]
+T = TypeVar("T")
+
+
+class CreateConflict(GraphStoreError):
+    """A CREATE met a node a concurrent writer had just created (unique constraint)."""
 
 
 class Neo4jGraphStore:
@@ -78,41 +94,60 @@ class Neo4jGraphStore:
     # -- plumbing --------------------------------------------------------------------------
     async def _transaction(
         self,
+        work: Callable[[RunQuery], Awaitable[T]],
+        *,
+        write: bool,
+        operation: str,
+        interview_id: str | None = None,
+    ) -> T:
+        """Run `work` in one managed transaction (retried as a whole on transient errors)."""
+        if self._driver is None:
+            raise GraphStoreError(f"{self.location}: {operation} before `async with` opened it")
+
+        async def in_transaction(tx: AsyncManagedTransaction) -> T:
+            async def run(query: str, params: Mapping[str, Any]) -> list[list[Any]]:
+                result = await tx.run(query, dict(params))
+                return [list(row) for row in await result.values()]
+
+            return await work(run)
+
+        about = f" for interview {interview_id}" if interview_id else ""
+        try:
+            async with self._driver.session(database=self.database) as session:
+                if write:
+                    return await session.execute_write(in_transaction)
+                return await session.execute_read(in_transaction)
+        except ServiceUnavailable as exc:
+            raise GraphStoreError(
+                f"{self.location}: {operation}{about} failed, server unreachable: {exc}. "
+                "Start it or set NEO4J_URI."
+            ) from exc
+        except ConstraintError as exc:
+            raise CreateConflict(f"{self.location}: {operation}{about} failed: {exc}") from exc
+        except (Neo4jError, DriverError) as exc:
+            raise GraphStoreError(f"{self.location}: {operation}{about} failed: {exc}") from exc
+
+    async def _statements(
+        self,
         statements: Sequence[Statement],
         *,
         write: bool,
         operation: str,
         interview_id: str | None = None,
     ) -> list[list[list[Any]]]:
-        """Run statements in one managed transaction; the rows of each statement."""
-        if self._driver is None:
-            raise GraphStoreError(f"{self.location}: {operation} before `async with` opened it")
+        """Run statements in one transaction; the rows of each statement."""
 
-        async def work(tx: AsyncManagedTransaction) -> list[list[list[Any]]]:
-            results = []
-            for query, params in statements:
-                result = await tx.run(query, dict(params))
-                results.append([list(row) for row in await result.values()])
-            return results
+        async def work(run: RunQuery) -> list[list[list[Any]]]:
+            return [await run(query, params) for query, params in statements]
 
-        about = f" for interview {interview_id}" if interview_id else ""
-        try:
-            async with self._driver.session(database=self.database) as session:
-                if write:
-                    return await session.execute_write(work)
-                return await session.execute_read(work)
-        except ServiceUnavailable as exc:
-            raise GraphStoreError(
-                f"{self.location}: {operation}{about} failed, server unreachable: {exc}. "
-                "Start it or set NEO4J_URI."
-            ) from exc
-        except (Neo4jError, DriverError) as exc:
-            raise GraphStoreError(f"{self.location}: {operation}{about} failed: {exc}") from exc
+        return await self._transaction(
+            work, write=write, operation=operation, interview_id=interview_id
+        )
 
     async def _write(
         self, query: str, params: Mapping[str, Any], operation: str, interview_id: str | None
     ) -> list[list[Any]]:
-        results = await self._transaction(
+        results = await self._statements(
             [(query, params)], write=True, operation=operation, interview_id=interview_id
         )
         return results[0]
@@ -121,10 +156,51 @@ class Neo4jGraphStore:
         self, query: str, params: Mapping[str, Any], operation: str = "export"
     ) -> list[list[Any]]:
         interview_id = params.get("interview_id")
-        results = await self._transaction(
+        results = await self._statements(
             [(query, params)], write=False, operation=operation, interview_id=interview_id
         )
         return results[0]
+
+    async def _write_batch(
+        self,
+        label: str,
+        ids: list[str],
+        plan_for: Callable[[set[str]], BatchPlan],
+        operation: str,
+        interview_id: str,
+    ) -> tuple[int, int]:
+        """Run a batch's plan in one transaction; (rows written, stale relationships deleted).
+
+        Optimistic: the batch is first planned as all new (a new file, the common case) with
+        no existence check. If a node exists after all (re-processing, or a crashed earlier
+        run), the unique constraint refuses the CREATE, the transaction rolls back, and the
+        batch is planned again from the ids the graph holds. Should a concurrent writer create
+        the same nodes in between, the batch is finally written on the MERGE path.
+        """
+
+        def work(known: set[str] | None) -> Callable[[RunQuery], Awaitable[tuple[int, int]]]:
+            async def in_transaction(run: RunQuery) -> tuple[int, int]:
+                existing = known
+                if existing is None:
+                    found = await run(cypher.EXISTING_IDS[label], {"ids": ids})
+                    existing = {str(row[0]) for row in found}
+                plan = plan_for(existing)
+                results = [await run(query, params) for query, params in plan.statements]
+                return plan.total(results, plan.counted), plan.total(results, plan.stale)
+
+            return in_transaction
+
+        # All new; then as the graph says; then all existing (a concurrent writer won).
+        attempts: tuple[set[str] | None, ...] = (set(), None, set(ids))
+        for attempt, known in enumerate(attempts, start=1):
+            try:
+                return await self._transaction(
+                    work(known), write=True, operation=operation, interview_id=interview_id
+                )
+            except CreateConflict:
+                if attempt == len(attempts):
+                    raise
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     # -- schema ----------------------------------------------------------------------------
     async def ensure_schema(self) -> None:
@@ -145,26 +221,17 @@ class Neo4jGraphStore:
             return
         rows = [sentence_row(s) for s in sentences]
         interview_id = sentences[0].interview_id
-        pairs, heads, tails = follows_links(rows)
-        written, *_ = await self._transaction(
-            [
-                (cypher.WRITE_SENTENCES, {"rows": rows, "filename": filename}),
-                (
-                    cypher.DELETE_STALE_SOURCE_FILES,
-                    {"ids": [r["sentence_id"] for r in rows], "filename": filename},
-                ),
-                (cypher.LINK_PAIRS, {"rows": pairs}),
-                (cypher.LINK_PREVIOUS, {"rows": heads}),
-                (cypher.LINK_NEXT, {"rows": tails}),
-            ],
-            write=True,
-            operation="write_sentences",
-            interview_id=interview_id,
+        written, _ = await self._write_batch(
+            "Sentence",
+            [row["sentence_id"] for row in rows],
+            lambda existing: sentence_plan(cypher, rows, filename, existing),
+            "write_sentences",
+            interview_id,
         )
-        if int(written[0][0]) != len(rows):
+        if written != len(rows):
             raise GraphStoreError(
                 f"{self.location}: write_sentences for interview {interview_id}: "
-                f"{len(rows) - int(written[0][0])} sentence(s) belong to an interview that is not "
+                f"{len(rows) - written} sentence(s) belong to an interview that is not "
                 "in the graph; write_interview must come first."
             )
 
@@ -173,22 +240,20 @@ class Neo4jGraphStore:
             return
         rows = [analysis_row(a) for a in analyses]
         interview_id = analyses[0].interview_id
-        stale, written = await self._transaction(
-            [
-                (cypher.DELETE_STALE_DIMENSIONS, {"rows": rows}),
-                (cypher.WRITE_ANALYSES, {"rows": rows}),
-            ],
-            write=True,
-            operation="write_analyses",
-            interview_id=interview_id,
+        written, stale = await self._write_batch(
+            "Analysis",
+            [row["analysis_id"] for row in rows],
+            lambda existing: analysis_plan(cypher, rows, existing),
+            "write_analyses",
+            interview_id,
         )
-        if int(written[0][0]) != len(rows):
+        if written != len(rows):
             raise GraphStoreError(
                 f"{self.location}: write_analyses for interview {interview_id}: "
-                f"{len(rows) - int(written[0][0])} analysis(es) refer to sentences that are not "
+                f"{len(rows) - written} analysis(es) refer to sentences that are not "
                 "in the graph; write_sentences must come first."
             )
-        if int(stale[0][0]) > 0:
+        if stale > 0:
             await self._prune_orphans(interview_id)
 
     async def finish_interview(
@@ -227,7 +292,7 @@ class Neo4jGraphStore:
                     break
 
     async def _prune_orphans(self, interview_id: str | None) -> None:
-        await self._transaction(
+        await self._statements(
             [(query, {}) for query in cypher.PRUNE_ORPHANS],
             write=True,
             operation="prune orphans",
@@ -259,7 +324,7 @@ class Neo4jGraphStore:
 
     async def get_sentences(self, interview_id: str) -> list[SentenceView]:
         params = {"interview_id": interview_id}
-        sentence_rows, analysis_rows, dimension_rows = await self._transaction(
+        sentence_rows, analysis_rows, dimension_rows = await self._statements(
             [
                 (cypher.GET_SENTENCES, params),
                 (cypher.GET_ANALYSES, params),
@@ -274,9 +339,7 @@ class Neo4jGraphStore:
     async def stats(self) -> dict[str, int]:
         names = [*cypher.COUNT_NODES, *cypher.COUNT_RELS]
         queries = [*cypher.COUNT_NODES.values(), *cypher.COUNT_RELS.values()]
-        results = await self._transaction(
-            [(q, {}) for q in queries], write=False, operation="stats"
-        )
+        results = await self._statements([(q, {}) for q in queries], write=False, operation="stats")
         return {name: int(rows[0][0]) for name, rows in zip(names, results, strict=True)}
 
     def export(self, interview_id: str | None = None) -> AsyncIterator[dict[str, Any]]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from interview_graph.domain.model import (
     Analysis,
@@ -196,9 +197,14 @@ def follows_links(
     return pairs, heads, tails
 
 
-def _confidence(analysis: Analysis, key: str) -> float | None:
-    value = analysis.confidence.get(key)
-    return None if value is None else storable_float(value)
+def _confidence(analysis: Analysis, *keys: str) -> float | None:
+    """The first of `keys` the analysis has: analyzers name the label dimensions after the
+    Analysis fields (function_type, structure_type), older data after the relationship."""
+    for key in keys:
+        value = analysis.confidence.get(key)
+        if value is not None:
+            return storable_float(value)
+    return None
 
 
 def analysis_row(analysis: Analysis) -> dict[str, Any]:
@@ -248,9 +254,9 @@ def analysis_row(analysis: Analysis) -> dict[str, Any]:
         "confidence_values": [storable_float(analysis.confidence[k]) for k in keys],
         "created_at": to_iso(analysis.created_at),
         "function_type": analysis.function_type,
-        "function_confidence": _confidence(analysis, "function"),
+        "function_confidence": _confidence(analysis, "function", "function_type"),
         "structure_type": analysis.structure_type,
-        "structure_confidence": _confidence(analysis, "structure"),
+        "structure_confidence": _confidence(analysis, "structure", "structure_type"),
         "purpose": analysis.purpose,
         "purpose_confidence": _confidence(analysis, "purpose"),
         "topics": topics,
@@ -263,6 +269,135 @@ def analysis_row(analysis: Analysis) -> dict[str, Any]:
 def rel_signature(rel_type: str, target_key: str, rank: int | None) -> str:
     """Identity of a dimension relationship; the Cypher builds the same text from the graph."""
     return f"{rel_type}|{'' if rank is None else rank}|{target_key}"
+
+
+# --- batch write plans, shared by both backends --------------------------------------------
+# A batch is split by what the graph already holds: rows whose node is new take the CREATE
+# statements (nothing can point at a node that does not exist, so no MERGE on relationships and
+# no stale deletes); rows whose node exists (re-processing, or a run that crashed midway) take
+# the idempotent MERGE statements. Either way the graph ends up the same.
+
+Statement = tuple[str, Mapping[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchPlan:
+    """The statements of one batch, run in order.
+
+    `counted`: indexes of statements whose first column counts rows written (summed, it must
+    equal the batch size, or rows referred to nodes that are missing). `stale`: indexes of
+    statements whose first column counts stale relationships deleted (shared nodes may then be
+    orphaned).
+    """
+
+    statements: list[Statement]
+    counted: frozenset[int]
+    stale: frozenset[int] = frozenset()
+
+    def total(self, results: Sequence[Sequence[Sequence[Any]]], which: frozenset[int]) -> int:
+        return sum(int(results[i][0][0]) for i in which if results[i])
+
+
+class WriteCypher(Protocol):
+    """The write statements a backend's Cypher module provides (both modules satisfy this)."""
+
+    WRITE_SENTENCES: str
+    DELETE_STALE_SOURCE_FILES: str
+    LINK_PAIRS: str
+    LINK_PREVIOUS: str
+    LINK_NEXT: str
+    CREATE_SENTENCES: str
+    CREATE_PAIRS: str
+    CREATE_PREVIOUS: str
+    CREATE_NEXT: str
+    DELETE_STALE_DIMENSIONS: str
+    WRITE_ANALYSES: str
+    MERGE_DIMENSIONS: str
+    CREATE_ANALYSES: str
+
+
+def split_existing(
+    rows: Sequence[dict[str, Any]], key: str, existing: set[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(rows whose node is new, rows whose node exists); a repeated id counts as existing the
+    second time, so one batch never CREATEs the same node twice."""
+    new: list[dict[str, Any]] = []
+    old: list[dict[str, Any]] = []
+    seen = set(existing)
+    for row in rows:
+        (old if row[key] in seen else new).append(row)
+        seen.add(row[key])
+    return new, old
+
+
+def sentence_plan(
+    cypher: WriteCypher, rows: Sequence[dict[str, Any]], filename: str, existing: set[str]
+) -> BatchPlan:
+    """New sentences are CREATEd with their relationships; existing ones MERGEd, and only they
+    can have a stale PART_OF_FILE. FOLLOWS touching a new sentence cannot exist yet either."""
+    new, old = split_existing(rows, "sentence_id", existing)
+    statements: list[Statement] = []
+    if new:
+        statements.append((cypher.CREATE_SENTENCES, {"rows": new, "filename": filename}))
+    if old:
+        statements.append((cypher.WRITE_SENTENCES, {"rows": old, "filename": filename}))
+    counted = frozenset(range(len(statements)))
+    if old:
+        ids = [row["sentence_id"] for row in old]
+        statements.append((cypher.DELETE_STALE_SOURCE_FILES, {"ids": ids, "filename": filename}))
+    new_ids = {row["sentence_id"] for row in new}
+    pairs, heads, tails = follows_links(rows)
+    for links, create, merge in (
+        (pairs, cypher.CREATE_PAIRS, cypher.LINK_PAIRS),
+        (heads, cypher.CREATE_PREVIOUS, cypher.LINK_PREVIOUS),
+        (tails, cypher.CREATE_NEXT, cypher.LINK_NEXT),
+    ):
+        fresh = [link for link in links if link["sentence_id"] in new_ids]
+        known = [link for link in links if link["sentence_id"] not in new_ids]
+        statements += [(create, {"rows": fresh})] if fresh else []
+        statements += [(merge, {"rows": known})] if known else []
+    return BatchPlan(statements, counted)
+
+
+def dimension_values(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Distinct dimension node keys of a batch: the parameters of MERGE_DIMENSIONS."""
+    return {
+        "function_types": sorted({row["function_type"] for row in rows}),
+        "structure_types": sorted({row["structure_type"] for row in rows}),
+        "purposes": sorted({row["purpose"] for row in rows}),
+        "topics": sorted({t["name"] for row in rows for t in row["topics"]}),
+        "keywords": sorted({k["text"] for row in rows for k in row["keywords"]}),
+        "domain_keywords": sorted({k["text"] for row in rows for k in row["domain_keywords"]}),
+    }
+
+
+def analysis_plan(
+    cypher: WriteCypher, rows: Sequence[dict[str, Any]], existing: set[str]
+) -> BatchPlan:
+    """New analyses: dimension nodes MERGEd once per distinct value (where the dialect has
+    MERGE_DIMENSIONS), then everything CREATEd.
+    Existing ones: stale relationships deleted (only their ids and signatures are sent), then
+    MERGEd. The `keep` lists never travel with the node properties."""
+    new, old = split_existing(rows, "analysis_id", existing)
+    statements: list[Statement] = []
+    if old:
+        keep = [{"analysis_id": row["analysis_id"], "keep": row["keep"]} for row in old]
+        statements.append((cypher.DELETE_STALE_DIMENSIONS, {"rows": keep}))
+    stale = frozenset(range(len(statements)))
+    counted: set[int] = set()
+    if new and cypher.MERGE_DIMENSIONS:
+        statements.append((cypher.MERGE_DIMENSIONS, dimension_values(new)))
+    if new:
+        counted.add(len(statements))
+        statements.append((cypher.CREATE_ANALYSES, {"rows": [_without_keep(r) for r in new]}))
+    if old:
+        counted.add(len(statements))
+        statements.append((cypher.WRITE_ANALYSES, {"rows": [_without_keep(r) for r in old]}))
+    return BatchPlan(statements, frozenset(counted), stale)
+
+
+def _without_keep(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in row.items() if key != "keep"}
 
 
 # Column order of GET_SENTENCES and GET_ANALYSES (plain columns, no maps).
