@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -109,6 +109,9 @@ class PhraseIndex:
 
     entries: dict[tuple[str, ...], tuple[str, ...]]
     longest: int
+    # Longest term length per first word: most words start no term, and the analyzer runs
+    # this on every sentence in the main process, beside the parser workers.
+    longest_from: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def build(cls, labelled_terms: Iterable[tuple[str, str]]) -> PhraseIndex:
@@ -118,14 +121,18 @@ class PhraseIndex:
             if key and label not in entries.setdefault(key, []):
                 entries[key].append(label)
         longest = max((len(key) for key in entries), default=0)
-        return cls({key: tuple(labels) for key, labels in entries.items()}, longest)
+        longest_from: dict[str, int] = {}
+        for key in entries:
+            longest_from[key[0]] = max(longest_from.get(key[0], 0), len(key))
+        return cls({key: tuple(labels) for key, labels in entries.items()}, longest, longest_from)
 
     def find(self, words: Sequence[str]) -> list[tuple[int, int, tuple[str, ...]]]:
         """Longest match first at each position, left to right: (start, length, labels)."""
         found = []
         position = 0
         while position < len(words):
-            for length in range(min(self.longest, len(words) - position), 0, -1):
+            reach = self.longest_from.get(words[position], 0)
+            for length in range(min(reach, len(words) - position), 0, -1):
                 labels = self.entries.get(tuple(words[position : position + length]))
                 if labels is not None:
                     found.append((position, length, labels))
