@@ -21,21 +21,18 @@ from neo4j.exceptions import (
     ServiceUnavailable,
 )
 
-from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
+from interview_graph.domain.model import Interview, InterviewStatus
 from interview_graph.graph import neo4j_cypher as cypher
+from interview_graph.graph.batched_writes import PlannedBatchWrites
 from interview_graph.graph.port import GraphStoreError, InterviewSummary, SentenceView
 from interview_graph.graph.records import (
     BatchPlan,
     RunQuery,
     Statement,
-    analysis_plan,
-    analysis_row,
     export_records,
     interview_from_row,
     interview_params,
     interview_summary,
-    sentence_plan,
-    sentence_row,
     sentence_views,
 )
 
@@ -48,8 +45,10 @@ class CreateConflict(GraphStoreError):
     """A CREATE met a node a concurrent writer had just created (unique constraint)."""
 
 
-class Neo4jGraphStore:
+class Neo4jGraphStore(PlannedBatchWrites):
     """One database of a Neo4j server; connects in `__aenter__`."""
+
+    _write_cypher = cypher
 
     backend = "neo4j"
 
@@ -215,46 +214,6 @@ class Neo4jGraphStore:
             "write_interview",
             interview.interview_id,
         )
-
-    async def write_sentences(self, sentences: Sequence[Sentence], filename: str) -> None:
-        if not sentences:
-            return
-        rows = [sentence_row(s) for s in sentences]
-        interview_id = sentences[0].interview_id
-        written, _ = await self._write_batch(
-            "Sentence",
-            [row["sentence_id"] for row in rows],
-            lambda existing: sentence_plan(cypher, rows, filename, existing),
-            "write_sentences",
-            interview_id,
-        )
-        if written != len(rows):
-            raise GraphStoreError(
-                f"{self.location}: write_sentences for interview {interview_id}: "
-                f"{len(rows) - written} sentence(s) belong to an interview that is not "
-                "in the graph; write_interview must come first."
-            )
-
-    async def write_analyses(self, analyses: Sequence[Analysis]) -> None:
-        if not analyses:
-            return
-        rows = [analysis_row(a) for a in analyses]
-        interview_id = analyses[0].interview_id
-        written, stale = await self._write_batch(
-            "Analysis",
-            [row["analysis_id"] for row in rows],
-            lambda existing: analysis_plan(cypher, rows, existing),
-            "write_analyses",
-            interview_id,
-        )
-        if written != len(rows):
-            raise GraphStoreError(
-                f"{self.location}: write_analyses for interview {interview_id}: "
-                f"{len(rows) - written} analysis(es) refer to sentences that are not "
-                "in the graph; write_sentences must come first."
-            )
-        if stale > 0:
-            await self._prune_orphans(interview_id)
 
     async def finish_interview(
         self, interview_id: str, sentence_count: int, status: InterviewStatus
