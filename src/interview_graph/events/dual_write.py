@@ -28,7 +28,7 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -41,7 +41,7 @@ from interview_graph.domain.events import (
     sentence_stream,
 )
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
-from interview_graph.events import encoded, outbox_port
+from interview_graph.events import encoded
 from interview_graph.events.outbox_port import NewOutboxEvent, Outbox, OutboxEntry
 from interview_graph.events.port import (
     AppendRequest,
@@ -80,7 +80,6 @@ class DualWriteCounters:
     delivery_failures: int = 0
     record_failures: int = 0
     last_error: str | None = None
-    errors: list[str] = field(default_factory=list)
 
     def update_success_rate(self) -> None:
         if self.graph_writes:
@@ -497,7 +496,7 @@ class OutboxDeliverer:
         self._counters.delivery_failures += 1
         self._counters.last_error = str(exc)
         if isinstance(exc, EventStoreUnavailableError | OSError | TimeoutError):
-            return  # expected while the store is down: logged once per attempt below at info
+            return  # expected while the store is down; _record_failed_batch logged it
         log.warning("event delivery failed; will retry", extra={"error": str(exc)})
 
     async def deliver_once(self) -> int:
@@ -588,4 +587,4 @@ def _failure_reason(exc: Exception) -> str:
     return type(exc).__name__
 
 
-__all__ = ["DualWriter", "OutboxDeliverer", "OwnerLease", "outbox_port", "recover_orphans"]
+__all__ = ["DualWriter", "OutboxDeliverer", "OwnerLease", "recover_orphans"]
