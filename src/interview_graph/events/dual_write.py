@@ -511,7 +511,7 @@ class OutboxDeliverer:
         except Exception as exc:
             await self._record_failed_batch(entries, exc)
             raise
-        await self._outbox.mark_delivered([e.seq for e in entries])
+        await self._outbox.mark_delivered(_batch_seqs(entries))
         self._record_delivered(entries, time.perf_counter() - started)
         return len(entries)
 
@@ -538,7 +538,7 @@ class OutboxDeliverer:
         )
         if isinstance(exc, EventStoreUnavailableError):
             await self.close_store()
-        await self._outbox.mark_failed([e.seq for e in entries], f"{reason}: {exc}")
+        await self._outbox.mark_failed(_batch_seqs(entries), f"{reason}: {exc}")
 
     def _record_delivered(self, entries: Sequence[OutboxEntry], seconds: float) -> None:
         self._counters.events_delivered += len(entries)
@@ -551,19 +551,19 @@ def _single_event_requests(entries: Sequence[OutboxEntry]) -> list[AppendRequest
     """One request per event: an event already in the store is then a no-op on its own."""
     return [
         AppendRequest(
-            stream=e.stream,
-            events=[
+            e.stream,
+            (
                 EncodedEvent(
                     e.event_id, e.event_type, e.correlation_id, e.metadata_json, e.data_json
-                )
-            ],
+                ),
+            ),
         )
         for e in entries
     ]
 
 
-def _encoded(e: OutboxEntry) -> EncodedEvent:
-    return EncodedEvent(e.event_id, e.event_type, e.correlation_id, e.metadata_json, e.data_json)
+def _batch_seqs(entries: Sequence[OutboxEntry]) -> list[int]:
+    return list(dict.fromkeys(e.batch_seq for e in entries))
 
 
 def _now() -> str:

@@ -4,17 +4,19 @@ The pydantic builders in domain/events.py validate every field of every event; t
 creates two events per sentence from values that are already validated domain objects, and
 on two cores every microsecond spent here is taken from the parser. These functions produce
 the same documents as `codec.encode(builder(...))` (the unit tests compare them field by
-field for every event type) at a fraction of the cost: one dict and one json.dumps each.
+field for every event type) at a fraction of the cost: one dict and one orjson.dumps each.
 """
 
 from __future__ import annotations
 
 import functools
-import json
+import math
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from interview_graph.domain.events import (
     SCHEMA_VERSION,
@@ -26,7 +28,10 @@ from interview_graph.domain.events import (
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
 from interview_graph.events.port import EncodedEvent
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+def _dumps(value: Any) -> str:
+    """codec.to_json without its NaN walk: the only floats here are checked confidences."""
+    return orjson.dumps(value).decode()
 
 
 def iso(moment: datetime) -> str:
@@ -207,10 +212,16 @@ def _analysis_data(a: Analysis) -> dict[str, Any]:
         "topics": [{"name": t.name, "level": t.level} for t in a.topics],
         "keywords": list(a.overall_keywords),
         "domain_keywords": list(a.domain_keywords),
-        "confidence": dict(a.confidence),
+        "confidence": _finite(a.confidence),
         "analysis_id": a.analysis_id,
         "created_at": None if a.created_at is None else iso(a.created_at),
     }
+
+
+def _finite(confidence: dict[str, float]) -> dict[str, float]:
+    if not all(map(math.isfinite, confidence.values())):
+        raise ValueError(f"analysis confidence must be finite numbers, got {confidence}")
+    return dict(confidence)
 
 
 @functools.lru_cache(maxsize=8192)

@@ -1,26 +1,26 @@
 """The Outbox port: a durable local record of events between the graph commit and the store.
 
-Life of an outbox entry:
-  staged  -> written *before* the graph write, with the graph id it describes (`subject`);
-  ready   -> the graph write committed: the entry may now be delivered;
-  (gone)  -> delivered to the event store (deleted; a counter keeps the total), or discarded
-             because the graph write failed.
-Entries a crashed process left `staged` are resolved against the graph on the next run:
-released when the graph holds their subject, discarded when it does not.
+The outbox keeps *batches*: the events of one graph write. Life of a batch:
+  staged  -> written *before* the graph write, each event with the graph id it describes
+             (`subject`);
+  ready   -> the graph write committed: the batch may now be delivered;
+  (gone)  -> delivered to the event store as a whole (deleted; a counter keeps the total),
+             or discarded because the graph write failed.
+Batches a crashed process left `staged` are resolved against the graph on the next run:
+events whose subject the graph holds are released, the others discarded.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxEntry:
+class OutboxEntry(NamedTuple):
     """One event as the outbox keeps it: the envelope as JSON plus delivery bookkeeping."""
 
-    seq: int
+    batch_seq: int  # the outbox batch it belongs to; batches are delivered whole
     stream: str
     event_id: str
     event_type: str
@@ -30,8 +30,7 @@ class OutboxEntry:
     attempts: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class NewOutboxEvent:
+class NewOutboxEvent(NamedTuple):
     stream: str
     event_id: str
     event_type: str
@@ -74,11 +73,12 @@ class Outbox(Protocol):
         """Record events whose graph data is already committed (used after a staging failure)."""
 
     async def next_ready(self, limit: int) -> list[OutboxEntry]:
-        """The oldest deliverable entries, in the order they were recorded."""
+        """The events of the oldest deliverable batches, in the order they were recorded:
+        whole batches, as many as fit in `limit` events (at least one, however large)."""
 
-    async def mark_delivered(self, seqs: Sequence[int]) -> None: ...
+    async def mark_delivered(self, batch_seqs: Sequence[int]) -> None: ...
 
-    async def mark_failed(self, seqs: Sequence[int], error: str) -> None: ...
+    async def mark_failed(self, batch_seqs: Sequence[int], error: str) -> None: ...
 
     async def orphaned_staged(self, live_owners: set[str]) -> list[StagedSubject]:
         """Staged entries whose owner is no longer running (a crash between stage and commit)."""

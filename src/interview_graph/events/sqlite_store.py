@@ -56,6 +56,7 @@ _SCHEMA = (
 )
 
 _SELECT_FOUND = "SELECT event_id, stream, position FROM events WHERE event_id IN "
+_SELECT_VERSIONS = "SELECT stream, max(version) FROM events WHERE stream IN "
 _INSERT = (
     "INSERT INTO events (event_id, stream, version, event_type, correlation_id, metadata, data) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -219,7 +220,6 @@ class SQLiteEventStore:
 
     def _append_sync(self, requests: list[AppendRequest]) -> list[int]:
         conn = self._connection()
-        encoded = {e.event_id: codec.encode(e) for r in requests for e in r.events}
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -228,33 +228,24 @@ class SQLiteEventStore:
                 f"{self._busy_timeout_s}s: {exc}"
             ) from exc
         try:
-            positions = self._append_locked(conn, requests, encoded)
+            positions = self._append_locked(conn, requests)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         return positions
 
-    def _append_locked(
-        self,
-        conn: sqlite3.Connection,
-        requests: list[AppendRequest],
-        encoded: dict[str, tuple[str, str]],
-    ) -> list[int]:
-        ids = list(encoded)
+    def _append_locked(self, conn: sqlite3.Connection, requests: list[AppendRequest]) -> list[int]:
+        ids = [e.event_id for r in requests for e in r.events]
         found: dict[str, tuple[str, int]] = {}
-        for start in range(0, len(ids), _ID_CHUNK):
-            chunk = ids[start : start + _ID_CHUNK]
+        for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
             for event_id, stream, position in conn.execute(f"{_SELECT_FOUND}({marks})", chunk):
                 found[event_id] = (stream, position)
         versions: dict[str, int] = {}
-        for stream in {r.stream for r in requests}:
-            (value,) = conn.execute(
-                "SELECT max(version) FROM events WHERE stream = ?", (stream,)
-            ).fetchone()
-            if value is not None:
-                versions[stream] = value
+        for chunk in _chunks(list({r.stream for r in requests})):
+            marks = ",".join("?" * len(chunk))
+            versions.update(conn.execute(f"{_SELECT_VERSIONS}({marks}) GROUP BY stream", chunk))
         plan = plan_append_batch(requests, found, versions)
         rows = [
             (
@@ -263,7 +254,7 @@ class SQLiteEventStore:
                 row.version,
                 row.event.event_type,
                 row.event.correlation_id,
-                *encoded[row.event.event_id],
+                *codec.encode(row.event),
             )
             for row in plan.rows
         ]
@@ -281,3 +272,7 @@ class SQLiteEventStore:
             else new_positions[plan.last_event_ids[i]]
             for i in range(len(requests))
         ]
+
+
+def _chunks(values: list[str]) -> list[list[str]]:
+    return [values[start : start + _ID_CHUNK] for start in range(0, len(values), _ID_CHUNK)]
