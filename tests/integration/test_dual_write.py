@@ -295,9 +295,13 @@ async def test_slow_event_store_does_not_slow_the_pipeline(
         return elapsed
 
     await timed(False, 0)  # warm the worker processes
-    off = min([await timed(False, 1), await timed(False, 2)])
-    on = min([await timed(True, 1), await timed(True, 2)])
-    assert on <= off * 1.10, f"events on {on:.2f}s vs off {off:.2f}s"
+    offs: list[float] = []
+    ons: list[float] = []
+    for run in range(1, 4):  # interleaved, so a burst of load on the machine hits both
+        offs.append(await timed(False, run))
+        ons.append(await timed(True, run))
+    off, on = min(offs), min(ons)
+    assert on <= off * 1.10, f"events on {on:.2f}s vs off {off:.2f}s ({ons} vs {offs})"
 
 
 def test_reprocessing_emits_no_duplicates(tmp_path: Path) -> None:

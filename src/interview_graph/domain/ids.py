@@ -6,6 +6,7 @@ same ids; that is what makes re-runs idempotent and lets the graph and the event
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 
@@ -19,11 +20,16 @@ def uuid5_str(namespace: uuid.UUID, name: str) -> str:
     The pipeline derives several ids per sentence; building UUID objects only to format
     them again showed up in profiles of the dual-write hot path. Same RFC 4122 bits.
     """
-    digest = bytearray(hashlib.sha1(namespace.bytes + name.encode("utf-8")).digest()[:16])
+    digest = bytearray(hashlib.sha1(_namespace_bytes(namespace) + name.encode()).digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50
     digest[8] = (digest[8] & 0x3F) | 0x80
     h = digest.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+@functools.cache
+def _namespace_bytes(namespace: uuid.UUID) -> bytes:
+    return namespace.bytes  # a property that builds new bytes on every call
 
 
 def project_id_for(project_name: str) -> str:

@@ -8,7 +8,9 @@
   `position > last` never skips an event committed later with a lower position. Readers are
   not blocked by the lock.
 * A whole append_batch is one transaction of five statements (lock, find ids, stream
-  versions, one INSERT ... SELECT FROM unnest, NOTIFY), however many streams.
+  versions, one INSERT ... SELECT FROM unnest, NOTIFY), however many streams. The arrays go
+  in binary (`%b`): as text, psycopg escapes every quote of every JSON document in Python,
+  which cost 50 us per event, more than everything else in an append together.
 * Subscriptions poll (default every 100 ms); PostgreSQL's NOTIFY is also sent on each commit
   (channel `<schema>_events`) for consumers that prefer LISTEN.
 * Connecting is bounded by `connect_timeout_s`; an unreachable server raises
@@ -67,7 +69,7 @@ _DDL = (
 _INSERT = """
     INSERT INTO {table} (event_id, stream, version, event_type, correlation_id, metadata, data)
     SELECT a, b, c, d, e, f, g FROM unnest(
-        %s::text[], %s::text[], %s::int[], %s::text[], %s::text[], %s::text[], %s::text[]
+        %b::text[], %b::text[], %b::int[], %b::text[], %b::text[], %b::text[], %b::text[]
     ) WITH ORDINALITY AS r(a, b, c, d, e, f, g, n)
     ORDER BY n
     RETURNING event_id, position
@@ -163,7 +165,7 @@ class PostgresEventStore:
         async with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
             await cur.execute(self._q("LOCK TABLE {table} IN EXCLUSIVE MODE"))
             await cur.execute(
-                self._q("SELECT event_id, stream, position FROM {table} WHERE event_id = ANY(%s)"),
+                self._q("SELECT event_id, stream, position FROM {table} WHERE event_id = ANY(%b)"),
                 (list(encoded),),
             )
             found = {event_id: (stream, pos) for event_id, stream, pos in await cur.fetchall()}
@@ -171,7 +173,7 @@ class PostgresEventStore:
                 # One index probe per stream on (stream, version), whatever the table's stats.
                 self._q(
                     "SELECT s, (SELECT max(version) FROM {table} WHERE stream = s) "
-                    "FROM unnest(%s::text[]) AS s"
+                    "FROM unnest(%b::text[]) AS s"
                 ),
                 (sorted({r.stream for r in prepared}),),
             )
