@@ -17,7 +17,7 @@ from interview_graph.graph.records import (
     BatchPlan,
     WriteCypher,
     analysis_plan,
-    analysis_row,
+    analysis_write_row,
     sentence_plan,
     sentence_row,
 )
@@ -67,7 +67,7 @@ class PlannedBatchWrites(ABC):
     async def write_analyses(self, analyses: Sequence[Analysis]) -> None:
         if not analyses:
             return
-        rows = [analysis_row(a) for a in analyses]
+        rows = [analysis_write_row(a) for a in analyses]
         interview_id = analyses[0].interview_id
         cypher = self._write_cypher
         written, stale = await self._write_batch(

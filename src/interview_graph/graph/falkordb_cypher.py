@@ -9,6 +9,7 @@ indexes and unique constraints are created with commands (see the adapter).
 from __future__ import annotations
 
 from interview_graph.graph.records import (
+    DIMENSION_PARAMS,
     DIMENSION_RELS,
     ID_LABELS,
     NODE_KEYS,
@@ -94,6 +95,7 @@ DELETE r
 RETURN count(r)
 """
 
+# Rows are records.analysis_write_row: a dimension's targets are a list (rank = position).
 WRITE_ANALYSES = """
 UNWIND $rows AS row
 MATCH (s:Sentence {sentence_id: row.sentence_id})
@@ -112,18 +114,18 @@ SET rs.confidence = row.structure_confidence
 MERGE (pu:Purpose {name: row.purpose})
 MERGE (a)-[rp:HAS_PURPOSE]->(pu)
 SET rp.confidence = row.purpose_confidence
-FOREACH (t IN row.topics |
-  MERGE (tn:Topic {name: t.name})
-  MERGE (a)-[rt:MENTIONS_TOPIC {rank: t.rank}]->(tn)
-  SET rt.level = t.level, rt.confidence = t.confidence)
-FOREACH (k IN row.keywords |
-  MERGE (kn:Keyword {text: k.text})
-  MERGE (a)-[rk:MENTIONS_OVERALL_KEYWORD {rank: k.rank}]->(kn)
-  SET rk.confidence = k.confidence)
-FOREACH (k IN row.domain_keywords |
-  MERGE (dn:DomainKeyword {text: k.text})
-  MERGE (a)-[rd:MENTIONS_DOMAIN_KEYWORD {rank: k.rank}]->(dn)
-  SET rd.confidence = k.confidence)
+FOREACH (rank IN range(0, size(row.topics) - 1) |
+  MERGE (tn:Topic {name: row.topics[rank]})
+  MERGE (a)-[rt:MENTIONS_TOPIC {rank: rank}]->(tn)
+  SET rt.level = row.topic_levels[rank], rt.confidence = row.topic_confidence)
+FOREACH (rank IN range(0, size(row.keywords) - 1) |
+  MERGE (kn:Keyword {text: row.keywords[rank]})
+  MERGE (a)-[rk:MENTIONS_OVERALL_KEYWORD {rank: rank}]->(kn)
+  SET rk.confidence = row.keyword_confidence)
+FOREACH (rank IN range(0, size(row.domain_keywords) - 1) |
+  MERGE (dn:DomainKeyword {text: row.domain_keywords[rank]})
+  MERGE (a)-[rd:MENTIONS_DOMAIN_KEYWORD {rank: rank}]->(dn)
+  SET rd.confidence = row.domain_keyword_confidence)
 RETURN count(a)
 """
 
@@ -131,21 +133,46 @@ RETURN count(a)
 # Nothing points at a node created in this batch, so its relationships are CREATEd, not
 # MERGEd, and there is nothing stale to delete. The adapter checks existence per batch first.
 
+# One interview's new sentences (records.sentence_plan) with their FOLLOWS links: inside the
+# batch by position in $rows (no lookups), to the sentences before and after the batch by
+# (interview, order). The interview is matched once: if it is missing nothing is written and
+# the count (0) reports it. Sorted by position because CREATE may emit rows in another order.
 CREATE_SENTENCES = """
+MATCH (i:Interview {interview_id: $interview_id})
 MERGE (f:SourceFile {filename: $filename})
-WITH f
-UNWIND $rows AS row
-MATCH (i:Interview {interview_id: row.interview_id})
+WITH i, f
+UNWIND range(0, size($rows) - 1) AS at
+WITH i, f, at, $rows[at] AS row
 CREATE (s:Sentence {sentence_id: row.sentence_id, interview_id: row.interview_id,
     sequence_order: row.sequence_order, text: row.text, speaker: row.speaker,
     start_ms: row.start_ms, end_ms: row.end_ms, start_char: row.start_char,
     end_char: row.end_char})
 CREATE (i)-[:HAS_SENTENCE]->(s)
 CREATE (s)-[:PART_OF_FILE]->(f)
-RETURN count(s)
+WITH at, s ORDER BY at
+WITH collect(s) AS created
+FOREACH (pair IN CASE WHEN size(created) = 0 THEN [] ELSE $pairs END |
+  FOREACH (s IN [created[pair[0]]] | FOREACH (p IN [created[pair[1]]] |
+    CREATE (s)-[:FOLLOWS]->(p))))
+WITH created
+CALL {
+  WITH created
+  UNWIND $heads AS head
+  WITH created[head.at] AS s, head.order AS order
+  MATCH (p:Sentence {interview_id: $interview_id, sequence_order: order})
+  CREATE (s)-[:FOLLOWS]->(p)
+}
+CALL {
+  WITH created
+  UNWIND $tails AS tail
+  WITH created[tail.at] AS s, tail.order AS order
+  MATCH (n:Sentence {interview_id: $interview_id, sequence_order: order})
+  CREATE (n)-[:FOLLOWS]->(s)
+}
+RETURN size(created)
 """
 
-# FOLLOWS from or to a sentence created in this batch cannot exist yet.
+# A new sentence following an existing one of the same batch (a crashed run's rest).
 CREATE_PAIRS = """
 UNWIND $rows AS row
 MATCH (s:Sentence {sentence_id: row.sentence_id})
@@ -153,26 +180,25 @@ MATCH (p:Sentence {sentence_id: row.previous_id})
 CREATE (s)-[:FOLLOWS]->(p)
 """
 
-CREATE_PREVIOUS = """
-UNWIND $rows AS row
-MATCH (s:Sentence {sentence_id: row.sentence_id})
-MATCH (p:Sentence {interview_id: row.interview_id, sequence_order: row.sequence_order - 1})
-CREATE (s)-[:FOLLOWS]->(p)
-"""
 
-CREATE_NEXT = """
-UNWIND $rows AS row
-MATCH (s:Sentence {sentence_id: row.sentence_id})
-MATCH (n:Sentence {interview_id: row.interview_id, sequence_order: row.sequence_order + 1})
-CREATE (n)-[:FOLLOWS]->(s)
-"""
+def _merge_distinct(param: str) -> str:
+    """MERGE each distinct value of $param once; the nodes in the order of the list (MERGE
+    emits matched and created nodes in another order, so it is restored by position)."""
+    label, key, _ = DIMENSION_PARAMS[param]
+    return (
+        f"CALL {{ UNWIND range(0, size(${param}) - 1) AS at "
+        f"MERGE (n:{label} {{{key}: ${param}[at]}}) "
+        f"WITH at, n ORDER BY at RETURN collect(n) AS {param}_nodes }}"
+    )
 
-# FalkorDB's range index never finds an empty string (a MATCH on "" misses the node, a MERGE
-# on "" creates another one), and keywords may be empty. So dimension nodes are MERGEd per row
-# as on the MERGE path, never looked up by MATCH; no separate per-batch MERGE.
-MERGE_DIMENSIONS = ""
 
-CREATE_ANALYSES = """
+# Dimension nodes are shared: MERGEd once per distinct value of the batch (indexed_dimensions),
+# then every row picks its targets by position; no per-row MERGE or lookup.
+# FalkorDB's range index never finds an empty string (a MERGE on "" creates another node), so
+# a batch with an empty keyword adds one such node: as before, when every row MERGEd its own.
+CREATE_ANALYSES = (
+    "\n".join(_merge_distinct(param) for param in DIMENSION_PARAMS)
+    + """
 UNWIND $rows AS row
 MATCH (s:Sentence {sentence_id: row.sentence_id})
 CREATE (a:Analysis {analysis_id: row.analysis_id, created_at: row.created_at,
@@ -180,23 +206,27 @@ CREATE (a:Analysis {analysis_id: row.analysis_id, created_at: row.created_at,
     confidence: row.confidence, confidence_keys: row.confidence_keys,
     confidence_values: row.confidence_values})
 CREATE (s)-[:HAS_ANALYSIS]->(a)
-MERGE (ft:FunctionType {name: row.function_type})
+WITH a, row, topics_nodes, keywords_nodes, domain_keywords_nodes,
+     function_types_nodes[row.function_type] AS ft,
+     structure_types_nodes[row.structure_type] AS st, purposes_nodes[row.purpose] AS pu
 CREATE (a)-[:HAS_FUNCTION {confidence: row.function_confidence}]->(ft)
-MERGE (st:StructureType {name: row.structure_type})
 CREATE (a)-[:HAS_STRUCTURE {confidence: row.structure_confidence}]->(st)
-MERGE (pu:Purpose {name: row.purpose})
 CREATE (a)-[:HAS_PURPOSE {confidence: row.purpose_confidence}]->(pu)
-FOREACH (t IN row.topics |
-  MERGE (tn:Topic {name: t.name})
-  CREATE (a)-[:MENTIONS_TOPIC {rank: t.rank, level: t.level, confidence: t.confidence}]->(tn))
-FOREACH (k IN row.keywords |
-  MERGE (kn:Keyword {text: k.text})
-  CREATE (a)-[:MENTIONS_OVERALL_KEYWORD {rank: k.rank, confidence: k.confidence}]->(kn))
-FOREACH (k IN row.domain_keywords |
-  MERGE (dn:DomainKeyword {text: k.text})
-  CREATE (a)-[:MENTIONS_DOMAIN_KEYWORD {rank: k.rank, confidence: k.confidence}]->(dn))
+FOREACH (rank IN range(0, size(row.topics) - 1) |
+  FOREACH (tn IN [topics_nodes[row.topics[rank]]] |
+    CREATE (a)-[:MENTIONS_TOPIC {rank: rank, level: row.topic_levels[rank],
+                                 confidence: row.topic_confidence}]->(tn)))
+FOREACH (rank IN range(0, size(row.keywords) - 1) |
+  FOREACH (kn IN [keywords_nodes[row.keywords[rank]]] |
+    CREATE (a)-[:MENTIONS_OVERALL_KEYWORD {rank: rank,
+                                           confidence: row.keyword_confidence}]->(kn)))
+FOREACH (rank IN range(0, size(row.domain_keywords) - 1) |
+  FOREACH (dn IN [domain_keywords_nodes[row.domain_keywords[rank]]] |
+    CREATE (a)-[:MENTIONS_DOMAIN_KEYWORD {rank: rank,
+                                          confidence: row.domain_keyword_confidence}]->(dn)))
 RETURN count(a)
 """
+)
 
 # Deletes run in bounded chunks (the adapter loops until a chunk deletes nothing).
 DELETE_ANALYSES_FROM = """

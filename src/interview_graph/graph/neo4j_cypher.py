@@ -9,6 +9,7 @@ from the fixed schema tables in `records` (never from data).
 from __future__ import annotations
 
 from interview_graph.graph.records import (
+    DIMENSION_PARAMS,
     DIMENSION_RELS,
     ID_LABELS,
     NODE_KEYS,
@@ -100,6 +101,7 @@ DELETE r
 RETURN count(r)
 """
 
+# Rows are records.analysis_write_row: a dimension's targets are a list (rank = position).
 WRITE_ANALYSES = """
 UNWIND $rows AS row
 MATCH (s:Sentence {sentence_id: row.sentence_id})
@@ -118,40 +120,64 @@ SET rs.confidence = row.structure_confidence
 MERGE (pu:Purpose {name: row.purpose})
 MERGE (a)-[rp:HAS_PURPOSE]->(pu)
 SET rp.confidence = row.purpose_confidence
-FOREACH (t IN row.topics |
-  MERGE (tn:Topic {name: t.name})
-  MERGE (a)-[rt:MENTIONS_TOPIC {rank: t.rank}]->(tn)
-  SET rt.level = t.level, rt.confidence = t.confidence)
-FOREACH (k IN row.keywords |
-  MERGE (kn:Keyword {text: k.text})
-  MERGE (a)-[rk:MENTIONS_OVERALL_KEYWORD {rank: k.rank}]->(kn)
-  SET rk.confidence = k.confidence)
-FOREACH (k IN row.domain_keywords |
-  MERGE (dn:DomainKeyword {text: k.text})
-  MERGE (a)-[rd:MENTIONS_DOMAIN_KEYWORD {rank: k.rank}]->(dn)
-  SET rd.confidence = k.confidence)
+FOREACH (rank IN range(0, size(row.topics) - 1) |
+  MERGE (tn:Topic {name: row.topics[rank]})
+  MERGE (a)-[rt:MENTIONS_TOPIC {rank: rank}]->(tn)
+  SET rt.level = row.topic_levels[rank], rt.confidence = row.topic_confidence)
+FOREACH (rank IN range(0, size(row.keywords) - 1) |
+  MERGE (kn:Keyword {text: row.keywords[rank]})
+  MERGE (a)-[rk:MENTIONS_OVERALL_KEYWORD {rank: rank}]->(kn)
+  SET rk.confidence = row.keyword_confidence)
+FOREACH (rank IN range(0, size(row.domain_keywords) - 1) |
+  MERGE (dn:DomainKeyword {text: row.domain_keywords[rank]})
+  MERGE (a)-[rd:MENTIONS_DOMAIN_KEYWORD {rank: rank}]->(dn)
+  SET rd.confidence = row.domain_keyword_confidence)
 RETURN count(a)
 """
 
 # --- fast path: rows whose node does not exist yet (the common case, a new file) -----------
 # Nothing points at a node created in this batch, so its relationships are CREATEd, not
-# MERGEd, and there is nothing stale to delete. The adapter checks existence per batch first.
+# MERGEd, and there is nothing stale to delete. The adapter tries this path first (the unique
+# constraints refuse it if a node exists).
 
+# One interview's new sentences (records.sentence_plan) with their FOLLOWS links: inside the
+# batch by position in $rows (no lookups), to the sentences before and after the batch by
+# (interview, order). The interview is matched once: if it is missing nothing is written and
+# the count (0) reports it.
 CREATE_SENTENCES = """
+MATCH (i:Interview {interview_id: $interview_id})
 MERGE (f:SourceFile {filename: $filename})
-WITH f
-UNWIND $rows AS row
-MATCH (i:Interview {interview_id: row.interview_id})
+WITH i, f
+UNWIND range(0, size($rows) - 1) AS at
+WITH i, f, at, $rows[at] AS row
 CREATE (s:Sentence {sentence_id: row.sentence_id, interview_id: row.interview_id,
     sequence_order: row.sequence_order, text: row.text, speaker: row.speaker,
     start_ms: row.start_ms, end_ms: row.end_ms, start_char: row.start_char,
     end_char: row.end_char})
 CREATE (i)-[:HAS_SENTENCE]->(s)
 CREATE (s)-[:PART_OF_FILE]->(f)
-RETURN count(s)
+WITH at, s ORDER BY at
+WITH collect(s) AS created
+FOREACH (pair IN CASE WHEN size(created) = 0 THEN [] ELSE $pairs END |
+  FOREACH (s IN [created[pair[0]]] | FOREACH (p IN [created[pair[1]]] |
+    CREATE (s)-[:FOLLOWS]->(p))))
+WITH created
+CALL (created) {
+  UNWIND $heads AS head
+  WITH created[head.at] AS s, head.order AS order
+  MATCH (p:Sentence {interview_id: $interview_id, sequence_order: order})
+  CREATE (s)-[:FOLLOWS]->(p)
+}
+CALL (created) {
+  UNWIND $tails AS tail
+  WITH created[tail.at] AS s, tail.order AS order
+  MATCH (n:Sentence {interview_id: $interview_id, sequence_order: order})
+  CREATE (n)-[:FOLLOWS]->(s)
+}
+RETURN size(created)
 """
 
-# FOLLOWS from or to a sentence created in this batch cannot exist yet.
+# A new sentence following an existing one of the same batch (a crashed run's rest).
 CREATE_PAIRS = """
 UNWIND $rows AS row
 MATCH (s:Sentence {sentence_id: row.sentence_id})
@@ -159,59 +185,51 @@ MATCH (p:Sentence {sentence_id: row.previous_id})
 CREATE (s)-[:FOLLOWS]->(p)
 """
 
-CREATE_PREVIOUS = """
+
+def _merge_distinct(param: str) -> str:
+    """MERGE each distinct value of $param once; the nodes in the order of the list (the
+    order is made explicit, as on FalkorDB, rather than assumed from the runtime)."""
+    label, key, _ = DIMENSION_PARAMS[param]
+    return (
+        f"CALL () {{ UNWIND range(0, size(${param}) - 1) AS at "
+        f"MERGE (n:{label} {{{key}: ${param}[at]}}) "
+        f"WITH at, n ORDER BY at RETURN collect(n) AS {param}_nodes }}"
+    )
+
+
+# Dimension nodes are shared: MERGEd once per distinct value of the batch (indexed_dimensions),
+# then every row picks its targets by position; no per-row MERGE or lookup.
+CREATE_ANALYSES = (
+    "\n".join(_merge_distinct(param) for param in DIMENSION_PARAMS)
+    + """
 UNWIND $rows AS row
 MATCH (s:Sentence {sentence_id: row.sentence_id})
-MATCH (p:Sentence {interview_id: row.interview_id, sequence_order: row.sequence_order - 1})
-CREATE (s)-[:FOLLOWS]->(p)
-"""
-
-CREATE_NEXT = """
-UNWIND $rows AS row
-MATCH (s:Sentence {sentence_id: row.sentence_id})
-MATCH (n:Sentence {interview_id: row.interview_id, sequence_order: row.sequence_order + 1})
-CREATE (n)-[:FOLLOWS]->(s)
-"""
-
-# Dimension nodes are shared: MERGEd once per distinct value of the batch, not once per row.
-MERGE_DIMENSIONS = """
-FOREACH (name IN $function_types | MERGE (:FunctionType {name: name}))
-FOREACH (name IN $structure_types | MERGE (:StructureType {name: name}))
-FOREACH (name IN $purposes | MERGE (:Purpose {name: name}))
-FOREACH (name IN $topics | MERGE (:Topic {name: name}))
-FOREACH (text IN $keywords | MERGE (:Keyword {text: text}))
-FOREACH (text IN $domain_keywords | MERGE (:DomainKeyword {text: text}))
-"""
-
-CREATE_ANALYSES = """
-UNWIND $rows AS row
-MATCH (s:Sentence {sentence_id: row.sentence_id})
-MATCH (ft:FunctionType {name: row.function_type})
-MATCH (st:StructureType {name: row.structure_type})
-MATCH (pu:Purpose {name: row.purpose})
 CREATE (a:Analysis {analysis_id: row.analysis_id, created_at: row.created_at,
     sentence_id: row.sentence_id, model: row.model, model_version: row.model_version,
     confidence: row.confidence, confidence_keys: row.confidence_keys,
     confidence_values: row.confidence_values})
 CREATE (s)-[:HAS_ANALYSIS]->(a)
+WITH a, row, topics_nodes, keywords_nodes, domain_keywords_nodes,
+     function_types_nodes[row.function_type] AS ft,
+     structure_types_nodes[row.structure_type] AS st, purposes_nodes[row.purpose] AS pu
 CREATE (a)-[:HAS_FUNCTION {confidence: row.function_confidence}]->(ft)
 CREATE (a)-[:HAS_STRUCTURE {confidence: row.structure_confidence}]->(st)
 CREATE (a)-[:HAS_PURPOSE {confidence: row.purpose_confidence}]->(pu)
-WITH a, row
-CALL (a, row) {
-  UNWIND row.topics AS t
-  MATCH (tn:Topic {name: t.name})
-  CREATE (a)-[:MENTIONS_TOPIC {rank: t.rank, level: t.level, confidence: t.confidence}]->(tn)}
-CALL (a, row) {
-  UNWIND row.keywords AS k
-  MATCH (kn:Keyword {text: k.text})
-  CREATE (a)-[:MENTIONS_OVERALL_KEYWORD {rank: k.rank, confidence: k.confidence}]->(kn)}
-CALL (a, row) {
-  UNWIND row.domain_keywords AS k
-  MATCH (dn:DomainKeyword {text: k.text})
-  CREATE (a)-[:MENTIONS_DOMAIN_KEYWORD {rank: k.rank, confidence: k.confidence}]->(dn)}
+FOREACH (rank IN range(0, size(row.topics) - 1) |
+  FOREACH (tn IN [topics_nodes[row.topics[rank]]] |
+    CREATE (a)-[:MENTIONS_TOPIC {rank: rank, level: row.topic_levels[rank],
+                                 confidence: row.topic_confidence}]->(tn)))
+FOREACH (rank IN range(0, size(row.keywords) - 1) |
+  FOREACH (kn IN [keywords_nodes[row.keywords[rank]]] |
+    CREATE (a)-[:MENTIONS_OVERALL_KEYWORD {rank: rank,
+                                           confidence: row.keyword_confidence}]->(kn)))
+FOREACH (rank IN range(0, size(row.domain_keywords) - 1) |
+  FOREACH (dn IN [domain_keywords_nodes[row.domain_keywords[rank]]] |
+    CREATE (a)-[:MENTIONS_DOMAIN_KEYWORD {rank: rank,
+                                          confidence: row.domain_keyword_confidence}]->(dn)))
 RETURN count(a)
 """
+)
 
 # Deletes run in bounded chunks (the adapter loops until a chunk deletes nothing).
 DELETE_ANALYSES_FROM = """
@@ -272,22 +290,25 @@ RETURN properties(i), p.name
 """
 
 # Reads return plain columns (no maps): cheaper to produce and to parse on both backends.
+# Each of an interview's reads is ONE record holding a list of rows (the columns of
+# records.SENTENCE_COLUMNS, ANALYSIS_COLUMNS and DimensionRow): the async driver pays an event
+# loop round per record received, which made one record per row cost more than the query.
 GET_SENTENCES = """
 MATCH (s:Sentence {interview_id: $interview_id})
-RETURN s.sentence_id, s.interview_id, s.sequence_order, s.text, s.speaker, s.start_ms,
-       s.end_ms, s.start_char, s.end_char
-ORDER BY s.sequence_order
+WITH s ORDER BY s.sequence_order
+RETURN collect([s.sentence_id, s.interview_id, s.sequence_order, s.text, s.speaker,
+                s.start_ms, s.end_ms, s.start_char, s.end_char])
 """
 
 GET_ANALYSES = """
 MATCH (s:Sentence {interview_id: $interview_id})-[:HAS_ANALYSIS]->(a:Analysis)
-RETURN s.sentence_id, a.analysis_id, a.model, a.model_version, a.created_at,
-       a.confidence_keys, a.confidence_values
+RETURN collect([s.sentence_id, a.analysis_id, a.model, a.model_version, a.created_at,
+                a.confidence_keys, a.confidence_values])
 """
 
 GET_ANALYSIS_DIMENSIONS = """
 MATCH (s:Sentence {interview_id: $interview_id})-[:HAS_ANALYSIS]->(a:Analysis)-[r]->(d)
-RETURN a.analysis_id, type(r), r.rank, r.level, coalesce(d.name, d.text)
+RETURN collect([a.analysis_id, type(r), r.rank, r.level, coalesce(d.name, d.text)])
 """
 
 COUNT_NODES: dict[str, str] = {

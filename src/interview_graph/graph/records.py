@@ -86,9 +86,20 @@ def from_iso(text: Any) -> datetime | None:
     return datetime.fromisoformat(str(text))
 
 
+# Analyzers repeat a few confidence values: remembered, a value is formatted once, not per row.
+_STORABLE: dict[float, float] = {}
+_STORABLE_MAX = 4096
+
+
 def storable_float(value: float) -> float:
     """FalkorDB returns doubles with 15 significant digits; storing no more keeps reads exact."""
-    return float(f"{value:.15g}")
+    stored = _STORABLE.get(value)
+    if stored is None:
+        stored = float(f"{value:.15g}")
+        # Zero is not remembered: 0.0 == -0.0, and each must keep its own sign.
+        if value and len(_STORABLE) < _STORABLE_MAX:
+            _STORABLE[value] = stored
+    return stored
 
 
 def require_ids(**ids: str) -> None:
@@ -276,8 +287,25 @@ def rel_signature(rel_type: str, target_key: str, rank: int | None) -> str:
 # statements (nothing can point at a node that does not exist, so no MERGE on relationships and
 # no stale deletes); rows whose node exists (re-processing, or a run that crashed midway) take
 # the idempotent MERGE statements. Either way the graph ends up the same.
+#
+# The write rows are flat (the `*_write_row` functions): a dimension's targets travel as one
+# list of names (the relationship's rank is the position) with one confidence for all of them,
+# not as one map per target. That is fewer values to encode, send and parse per row.
 
 Statement = tuple[str, Mapping[str, Any]]
+
+# Parameter name of each dimension's distinct values in CREATE_ANALYSES -> (label, key,
+# the row field that names the target(s)). Label and key come from the fixed schema tables.
+DIMENSION_PARAMS: dict[str, tuple[str, str, str]] = {
+    "function_types": ("FunctionType", "name", "function_type"),
+    "structure_types": ("StructureType", "name", "structure_type"),
+    "purposes": ("Purpose", "name", "purpose"),
+    "topics": ("Topic", "name", "topics"),
+    "keywords": ("Keyword", "text", "keywords"),
+    "domain_keywords": ("DomainKeyword", "text", "domain_keywords"),
+}
+_SINGLE_DIMENSIONS = ("function_type", "structure_type", "purpose")
+_LIST_DIMENSIONS = ("topics", "keywords", "domain_keywords")
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,12 +336,65 @@ class WriteCypher(Protocol):
     LINK_NEXT: str
     CREATE_SENTENCES: str
     CREATE_PAIRS: str
-    CREATE_PREVIOUS: str
-    CREATE_NEXT: str
     DELETE_STALE_DIMENSIONS: str
     WRITE_ANALYSES: str
-    MERGE_DIMENSIONS: str
     CREATE_ANALYSES: str
+
+
+def analysis_write_row(analysis: Analysis) -> dict[str, Any]:
+    """One UNWIND row of the graph writers: the Analysis node's properties plus its dimension
+    targets, flat (see above). Each float is made storable once, then looked up."""
+    require_ids(analysis_id=analysis.analysis_id, sentence_id=analysis.sentence_id)
+    stored = {key: storable_float(value) for key, value in analysis.confidence.items()}
+    keys = sorted(stored)
+    get = stored.get
+    function_confidence = get("function")
+    structure_confidence = get("structure")
+    return {
+        "analysis_id": analysis.analysis_id,
+        "sentence_id": analysis.sentence_id,
+        "model": analysis.model,
+        "model_version": analysis.model_version,
+        "confidence": storable_float(analysis.overall_confidence),
+        "confidence_keys": keys,
+        "confidence_values": [stored[k] for k in keys],
+        "created_at": to_iso(analysis.created_at),
+        "function_type": analysis.function_type,
+        "function_confidence": (
+            get("function_type") if function_confidence is None else function_confidence
+        ),
+        "structure_type": analysis.structure_type,
+        "structure_confidence": (
+            get("structure_type") if structure_confidence is None else structure_confidence
+        ),
+        "purpose": analysis.purpose,
+        "purpose_confidence": get("purpose"),
+        "topics": [t.name for t in analysis.topics],
+        "topic_levels": [t.level for t in analysis.topics],
+        "topic_confidence": get("topics"),
+        "keywords": list(analysis.overall_keywords),
+        "keyword_confidence": get("keywords"),
+        "domain_keywords": list(analysis.domain_keywords),
+        "domain_keyword_confidence": get("domain_keywords"),
+    }
+
+
+def write_row_keep(row: Mapping[str, Any]) -> list[str]:
+    """The relationship signatures (rel_signature) of an analysis_write_row."""
+    return [
+        rel_signature("HAS_FUNCTION", row["function_type"], None),
+        rel_signature("HAS_STRUCTURE", row["structure_type"], None),
+        rel_signature("HAS_PURPOSE", row["purpose"], None),
+        *(rel_signature("MENTIONS_TOPIC", name, n) for n, name in enumerate(row["topics"])),
+        *(
+            rel_signature("MENTIONS_OVERALL_KEYWORD", text, n)
+            for n, text in enumerate(row["keywords"])
+        ),
+        *(
+            rel_signature("MENTIONS_DOMAIN_KEYWORD", text, n)
+            for n, text in enumerate(row["domain_keywords"])
+        ),
+    ]
 
 
 def split_existing(
@@ -333,12 +414,21 @@ def split_existing(
 def sentence_plan(
     cypher: WriteCypher, rows: Sequence[dict[str, Any]], filename: str, existing: set[str]
 ) -> BatchPlan:
-    """New sentences are CREATEd with their relationships; existing ones MERGEd, and only they
-    can have a stale PART_OF_FILE. FOLLOWS touching a new sentence cannot exist yet either."""
+    """New sentences are CREATEd, one statement per interview, together with their FOLLOWS
+    links (inside the batch by position, to the batch's neighbours by lookup); existing ones
+    are MERGEd, and only they can have a stale PART_OF_FILE or FOLLOWS links that exist
+    already. A link from a new to an existing sentence of the batch cannot exist yet: it is
+    CREATEd once both are written."""
     new, old = split_existing(rows, "sentence_id", existing)
-    statements: list[Statement] = []
-    if new:
-        statements.append((cypher.CREATE_SENTENCES, {"rows": new, "filename": filename}))
+    pairs, heads, tails = follows_links(rows)
+    groups = _by_interview(new)
+    statements: list[Statement] = [
+        (
+            cypher.CREATE_SENTENCES,
+            _create_params(interview_id, group, filename, pairs, heads, tails),
+        )
+        for interview_id, group in groups.items()
+    ]
     if old:
         statements.append((cypher.WRITE_SENTENCES, {"rows": old, "filename": filename}))
     counted = frozenset(range(len(statements)))
@@ -346,58 +436,102 @@ def sentence_plan(
         ids = [row["sentence_id"] for row in old]
         statements.append((cypher.DELETE_STALE_SOURCE_FILES, {"ids": ids, "filename": filename}))
     new_ids = {row["sentence_id"] for row in new}
-    pairs, heads, tails = follows_links(rows)
-    for links, create, merge in (
-        (pairs, cypher.CREATE_PAIRS, cypher.LINK_PAIRS),
-        (heads, cypher.CREATE_PREVIOUS, cypher.LINK_PREVIOUS),
-        (tails, cypher.CREATE_NEXT, cypher.LINK_NEXT),
+    fresh = [p for p in pairs if p["sentence_id"] in new_ids and p["previous_id"] not in new_ids]
+    statements += [(cypher.CREATE_PAIRS, {"rows": fresh})] if fresh else []
+    for links, merge in (
+        (pairs, cypher.LINK_PAIRS),
+        (heads, cypher.LINK_PREVIOUS),
+        (tails, cypher.LINK_NEXT),
     ):
-        fresh = [link for link in links if link["sentence_id"] in new_ids]
         known = [link for link in links if link["sentence_id"] not in new_ids]
-        statements += [(create, {"rows": fresh})] if fresh else []
         statements += [(merge, {"rows": known})] if known else []
     return BatchPlan(statements, counted)
 
 
-def dimension_values(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Distinct dimension node keys of a batch: the parameters of MERGE_DIMENSIONS."""
+def _by_interview(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["interview_id"], []).append(row)
+    return groups
+
+
+def _create_params(
+    interview_id: str,
+    rows: list[dict[str, Any]],
+    filename: str,
+    pairs: Sequence[Mapping[str, Any]],
+    heads: Sequence[Mapping[str, Any]],
+    tails: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """CREATE_SENTENCES parameters for the new rows of one interview. FOLLOWS links:
+    `pairs` [at, previous at] by position in `rows`; `heads` / `tails` {at, order} for a row
+    whose predecessor / successor (at sequence_order `order`) is outside the batch."""
+    at = {row["sentence_id"]: n for n, row in enumerate(rows)}
     return {
-        "function_types": sorted({row["function_type"] for row in rows}),
-        "structure_types": sorted({row["structure_type"] for row in rows}),
-        "purposes": sorted({row["purpose"] for row in rows}),
-        "topics": sorted({t["name"] for row in rows for t in row["topics"]}),
-        "keywords": sorted({k["text"] for row in rows for k in row["keywords"]}),
-        "domain_keywords": sorted({k["text"] for row in rows for k in row["domain_keywords"]}),
+        "interview_id": interview_id,
+        "filename": filename,
+        "rows": rows,
+        "pairs": [
+            [at[p["sentence_id"]], at[p["previous_id"]]]
+            for p in pairs
+            if p["sentence_id"] in at and p["previous_id"] in at
+        ],
+        "heads": [
+            {"at": at[h["sentence_id"]], "order": h["sequence_order"] - 1}
+            for h in heads
+            if h["sentence_id"] in at
+        ],
+        "tails": [
+            {"at": at[t["sentence_id"]], "order": t["sequence_order"] + 1}
+            for t in tails
+            if t["sentence_id"] in at
+        ],
     }
+
+
+def indexed_dimensions(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """CREATE_ANALYSES parameters: each dimension's distinct values (MERGEd once per batch, not
+    once per row), and rows that refer to them by position in those lists."""
+    tables: dict[str, dict[str, int]] = {
+        field: {} for field in (*_SINGLE_DIMENSIONS, *_LIST_DIMENSIONS)
+    }
+    indexed: list[dict[str, Any]] = []
+    for row in rows:
+        out = dict(row)
+        for field in _SINGLE_DIMENSIONS:
+            table = tables[field]
+            out[field] = table.setdefault(row[field], len(table))
+        for field in _LIST_DIMENSIONS:
+            table = tables[field]
+            out[field] = [table.setdefault(value, len(table)) for value in row[field]]
+        indexed.append(out)
+    params: dict[str, Any] = {
+        name: list(tables[field]) for name, (_, _, field) in DIMENSION_PARAMS.items()
+    }
+    params["rows"] = indexed
+    return params
 
 
 def analysis_plan(
     cypher: WriteCypher, rows: Sequence[dict[str, Any]], existing: set[str]
 ) -> BatchPlan:
-    """New analyses: dimension nodes MERGEd once per distinct value (where the dialect has
-    MERGE_DIMENSIONS), then everything CREATEd.
-    Existing ones: stale relationships deleted (only their ids and signatures are sent), then
-    MERGEd. The `keep` lists never travel with the node properties."""
+    """New analyses: one statement MERGEs the batch's distinct dimension values, then CREATEs
+    the analyses and their relationships. Existing ones: stale relationships deleted (only
+    their ids and signatures are sent), then MERGEd."""
     new, old = split_existing(rows, "analysis_id", existing)
     statements: list[Statement] = []
     if old:
-        keep = [{"analysis_id": row["analysis_id"], "keep": row["keep"]} for row in old]
+        keep = [{"analysis_id": row["analysis_id"], "keep": write_row_keep(row)} for row in old]
         statements.append((cypher.DELETE_STALE_DIMENSIONS, {"rows": keep}))
     stale = frozenset(range(len(statements)))
     counted: set[int] = set()
-    if new and cypher.MERGE_DIMENSIONS:
-        statements.append((cypher.MERGE_DIMENSIONS, dimension_values(new)))
     if new:
         counted.add(len(statements))
-        statements.append((cypher.CREATE_ANALYSES, {"rows": [_without_keep(r) for r in new]}))
+        statements.append((cypher.CREATE_ANALYSES, indexed_dimensions(new)))
     if old:
         counted.add(len(statements))
-        statements.append((cypher.WRITE_ANALYSES, {"rows": [_without_keep(r) for r in old]}))
+        statements.append((cypher.WRITE_ANALYSES, {"rows": old}))
     return BatchPlan(statements, frozenset(counted), stale)
-
-
-def _without_keep(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in row.items() if key != "keep"}
 
 
 # Column order of GET_SENTENCES and GET_ANALYSES (plain columns, no maps).
