@@ -293,7 +293,8 @@ class Neo4jGraphStore(PlannedBatchWrites):
             operation="get_sentences",
             interview_id=interview_id,
         )
-        return sentence_views(sentence_rows, analysis_rows, dimension_rows)
+        # Each read is one record whose only value is the list of rows (see the Cypher).
+        return sentence_views(sentence_rows[0][0], analysis_rows[0][0], dimension_rows[0][0])
 
     async def stats(self) -> dict[str, int]:
         names = [*cypher.COUNT_NODES, *cypher.COUNT_RELS]

@@ -552,6 +552,31 @@ def analysis_from_rows(
     props: Mapping[str, Any], sentence: Sentence, dimension_rows: Iterable[DimensionRow]
 ) -> Analysis:
     """Rebuild an Analysis from its node's properties and its dimension relationships."""
+    return _analysis(
+        props["analysis_id"], props["model"], props["model_version"], props.get("created_at"),
+        props.get("confidence_keys"), props.get("confidence_values"), sentence, dimension_rows,
+    )  # fmt: skip
+
+
+def _first(item: tuple[int, Any]) -> int:
+    return item[0]
+
+
+def _by_rank_then_text(ranked: list[tuple[int, str]]) -> tuple[str, ...]:
+    return tuple([text for _, text in sorted(ranked)]) if ranked else ()
+
+
+def _analysis(
+    analysis_id: Any,
+    model: Any,
+    model_version: Any,
+    created_at: Any,
+    confidence_keys: Any,
+    confidence_values: Any,
+    sentence: Sentence,
+    dimension_rows: Iterable[DimensionRow],
+) -> Analysis:
+    """analysis_from_rows on plain values: `verify` rebuilds every analysis of the graph."""
     single: dict[str, str] = {}
     topics: list[tuple[int, TopicMention]] = []
     keywords: list[tuple[int, str]] = []
@@ -566,23 +591,23 @@ def analysis_from_rows(
             domain_keywords.append((order, target))
         else:
             single[rel_type] = target
-    keys = props.get("confidence_keys") or []
-    values = props.get("confidence_values") or []
+    keys = confidence_keys or []
+    values = confidence_values or []
     return Analysis(
-        analysis_id=str(props["analysis_id"]),
+        analysis_id=str(analysis_id),
         sentence_id=sentence.sentence_id,
         interview_id=sentence.interview_id,
         sequence_order=sentence.sequence_order,
-        model=str(props["model"]),
-        model_version=str(props["model_version"]),
+        model=str(model),
+        model_version=str(model_version),
         function_type=single.get("HAS_FUNCTION", ""),
         structure_type=single.get("HAS_STRUCTURE", ""),
         purpose=single.get("HAS_PURPOSE", ""),
-        topics=tuple(t for _, t in sorted(topics, key=lambda item: item[0])),
-        overall_keywords=tuple(k for _, k in sorted(keywords)),
-        domain_keywords=tuple(k for _, k in sorted(domain_keywords)),
+        topics=tuple([t for _, t in sorted(topics, key=_first)]) if topics else (),
+        overall_keywords=_by_rank_then_text(keywords),
+        domain_keywords=_by_rank_then_text(domain_keywords),
         confidence={str(k): float(v) for k, v in zip(keys, values, strict=True)},
-        created_at=from_iso(props.get("created_at")),
+        created_at=None if created_at is None else datetime.fromisoformat(str(created_at)),
     )
 
 
@@ -651,36 +676,68 @@ def sentence_views(
     dimension_rows: Iterable[Sequence[Any]],
 ) -> list[SentenceView]:
     """Rows of GET_SENTENCES, GET_ANALYSES and GET_ANALYSIS_DIMENSIONS -> views in sequence
-    order, the analyses of a sentence ordered by (model, model_version, analysis_id)."""
-    sentences = [
-        sentence_from_row(dict(zip(SENTENCE_COLUMNS, row, strict=True))) for row in sentence_rows
-    ]
+    order, the analyses of a sentence ordered by (model, model_version, analysis_id).
+
+    Rows are unpacked by position (the column orders above): `verify` reads every sentence
+    and analysis of the graph through here."""
+    sentences = [_sentence(*row) for row in sentence_rows]
     dimensions: dict[str, list[DimensionRow]] = {}
     for analysis_id, rel_type, rank, level, target in dimension_rows:
-        dimensions.setdefault(str(analysis_id), []).append(
-            (str(rel_type), rank, level, str(target))
-        )
+        key = str(analysis_id)
+        found = dimensions.get(key)
+        if found is None:
+            found = dimensions[key] = []
+        found.append((str(rel_type), rank, level, str(target)))
     sentence_by_id = {s.sentence_id: s for s in sentences}
     analyses_of: dict[str, list[Analysis]] = {}
-    for row in analysis_rows:
-        props = dict(zip(ANALYSIS_COLUMNS, row, strict=True))
-        sentence = sentence_by_id.get(str(props["sentence_id"]))
-        if sentence is not None:
-            analyses_of.setdefault(sentence.sentence_id, []).append(
-                analysis_from_rows(props, sentence, dimensions.get(str(props["analysis_id"]), []))
-            )
+    no_dimensions: list[DimensionRow] = []
+    for sentence_id, analysis_id, model, version, created_at, keys, values in analysis_rows:
+        sentence = sentence_by_id.get(str(sentence_id))
+        if sentence is None:
+            continue
+        analysis = _analysis(
+            analysis_id, model, version, created_at, keys, values, sentence,
+            dimensions.get(str(analysis_id), no_dimensions),
+        )  # fmt: skip
+        found_analyses = analyses_of.get(sentence.sentence_id)
+        if found_analyses is None:
+            analyses_of[sentence.sentence_id] = [analysis]
+        else:
+            found_analyses.append(analysis)
     return [
-        SentenceView(
-            sentence=s,
-            analyses=tuple(
-                sorted(
-                    analyses_of.get(s.sentence_id, []),
-                    key=lambda a: (a.model, a.model_version, a.analysis_id),
-                )
-            ),
-        )
+        SentenceView(sentence=s, analyses=_in_model_order(analyses_of.get(s.sentence_id)))
         for s in sentences
     ]
+
+
+def _sentence(
+    sentence_id: Any, interview_id: Any, sequence_order: Any, text: Any, speaker: Any,
+    start_ms: Any, end_ms: Any, start_char: Any, end_char: Any,
+) -> Sentence:  # fmt: skip
+    """sentence_from_row on the columns of GET_SENTENCES."""
+    return Sentence(
+        sentence_id=str(sentence_id),
+        interview_id=str(interview_id),
+        sequence_order=int(sequence_order),
+        text=str(text),
+        speaker=speaker,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        start_char=int(start_char),
+        end_char=int(end_char),
+    )
+
+
+def _model_order(analysis: Analysis) -> tuple[str, str, str]:
+    return (analysis.model, analysis.model_version, analysis.analysis_id)
+
+
+def _in_model_order(analyses: list[Analysis] | None) -> tuple[Analysis, ...]:
+    if not analyses:
+        return ()
+    if len(analyses) == 1:
+        return (analyses[0],)
+    return tuple(sorted(analyses, key=_model_order))
 
 
 async def export_records(

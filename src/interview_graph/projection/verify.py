@@ -221,18 +221,25 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _normalised(analysis: Analysis) -> Analysis:
-    """Confidence as the graph stores it (15 significant digits), for an exact comparison."""
-    confidence = {k: storable_float(v) for k, v in analysis.confidence.items()}
-    return dataclasses.replace(analysis, confidence=confidence)
+def _comparable(name: str, value: Any) -> Any:
+    """The form a field is compared and reported in: plain values, and the confidence map as
+    the graph stores it (15 significant digits), so a stored double equals its source."""
+    if name == "confidence":
+        value = {k: storable_float(v) for k, v in value.items()}
+    return plain(value)
 
 
 def _field_differences(
     entity: str, interview_id: str, entity_id: str, fields: Sequence[str], graph: Any, log: Any
 ) -> list[Difference]:
+    """Values that are equal as they are are equal in comparable form too: only the fields
+    that differ at first sight (rare) are converted and compared again."""
     found = []
     for name in fields:
-        graph_value, log_value = plain(getattr(graph, name)), plain(getattr(log, name))
+        graph_value, log_value = getattr(graph, name), getattr(log, name)
+        if graph_value == log_value:
+            continue
+        graph_value, log_value = _comparable(name, graph_value), _comparable(name, log_value)
         if graph_value != log_value:
             found.append(
                 Difference(
@@ -260,8 +267,8 @@ def compare_interview(
     result = InterviewComparison()
     log_interview = logged.current
     graph_sentences = {v.sentence.sentence_id: v.sentence for v in views}
-    graph_analyses = {a.analysis_id: _normalised(a) for v in views for a in v.analyses}
-    log_analyses = {k: _normalised(a) for k, a in logged.analyses.items()}
+    graph_analyses = {a.analysis_id: a for v in views for a in v.analyses}
+    log_analyses = logged.analyses
     result.sentences = len(graph_sentences.keys() | logged.sentences.keys())
     result.analyses = len(graph_analyses.keys() | log_analyses.keys())
     out = result.differences
