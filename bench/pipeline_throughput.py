@@ -2,16 +2,28 @@
 embedded FalkorDB and into Neo4j, and the batched writer against the plan's naive writer
 (one transaction per sentence and one per analysis) into Neo4j, write only, same data.
 
-Run: `./run shell bench/pipeline_throughput.py [--sentences 5000]`.
+Analysis alone and the two pipelines run in interleaved rounds (each round a new project, so
+every pipeline run writes new nodes), and the table gives medians: on a shared machine the
+load changes between runs, and a ratio of runs made back to back is steadier. Each run also
+reports CPU seconds: this process, the segmentation workers and the graph server. On a busy
+machine every CPU second of writing costs wall time, so "write CPU" (a pipeline run's CPU
+less analysis alone's) is the figure the write path is tuned by.
+
+Run: `./run shell bench/pipeline_throughput.py [--sentences 5000] [--rounds 3]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +36,8 @@ from interview_graph import bootstrap
 from interview_graph.analysis.port import AnalysisRequest
 from interview_graph.domain.ids import project_id_for
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
+from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
+from interview_graph.graph.port import GraphStore
 from interview_graph.pipeline.events_hook import NoEvents
 from interview_graph.pipeline.readers import read_transcript
 from interview_graph.pipeline.service import PipelineService
@@ -36,29 +50,72 @@ def no_events(*_args: object) -> NoEvents:
     return NoEvents()
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) of other processes, from /proc; 0 for any that is gone."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+@dataclass
+class Run:
+    """One timed run: wall seconds and CPU seconds of this process, workers, graph server."""
+
+    seconds: float = 0.0
+    main_cpu: float = 0.0
+    worker_cpu: float = 0.0
+    server_cpu: float | None = None
+    count: int = 0
+
+    @property
+    def total_cpu(self) -> float:
+        return self.main_cpu + self.worker_cpu + (self.server_cpu or 0.0)
+
+
+@contextmanager
+def timed(run: Run, workers: list[int], server: list[int] | None) -> Iterator[None]:
+    started, main, work = time.perf_counter(), time.process_time(), cpu_seconds(workers)
+    served = cpu_seconds(server) if server is not None else 0.0
+    yield
+    run.seconds = time.perf_counter() - started
+    run.main_cpu = time.process_time() - main
+    run.worker_cpu = cpu_seconds(workers) - work
+    if server is not None:
+        run.server_cpu = cpu_seconds(server) - served
+
+
 async def analysis_alone(
     settings: Settings, path: Path, segmenter: Any, interview_id: str
-) -> tuple[float, list[Sentence], list[Analysis]]:
+) -> tuple[Run, list[Sentence], list[Analysis]]:
     analyzer = bootstrap.build_analyzer(settings)
     transcript = read_transcript(path, max_bytes=2**30)
-    started = time.perf_counter()
     sentences: list[Sentence] = []
     analyses: list[Analysis] = []
-    for chunk in segmenter.iter_parsed(transcript, interview_id):
-        analyses += (await analyzer.analyze(AnalysisRequest(targets=chunk))).analyses
-        sentences += [p.sentence for p in chunk]
-    return time.perf_counter() - started, sentences, analyses
+    run = Run()
+    with timed(run, segmenter.worker_pids(), None):
+        for chunk in segmenter.iter_parsed(transcript, interview_id):
+            analyses += (await analyzer.analyze(AnalysisRequest(targets=chunk))).analyses
+            sentences += [p.sentence for p in chunk]
+    run.count = len(sentences)
+    return run, sentences, analyses
 
 
-async def whole_pipeline(settings: Settings, path: Path, segmenter: Any) -> tuple[float, int]:
-    async with bootstrap.open_graph_store(settings) as graph:
-        analyzer = bootstrap.build_analyzer(settings)
-        service = PipelineService(graph, analyzer, segmenter, no_events, max_file_bytes=2**30)
-        started = time.perf_counter()
-        report = await service.process_file(path, "bench")
-        elapsed = time.perf_counter() - started
+async def whole_pipeline(
+    graph: GraphStore, path: Path, segmenter: Any, project: str, server: list[int] | None
+) -> Run:
+    analyzer = bootstrap.build_analyzer(Settings())
+    service = PipelineService(graph, analyzer, segmenter, no_events, max_file_bytes=2**30)
+    run = Run()
+    with timed(run, segmenter.worker_pids(), server):
+        report = await service.process_file(path, project)
     assert report.ok, report.error
-    return elapsed, report.sentences
+    run.count = report.sentences
+    return run
 
 
 def interview_for(interview_id: str, filename: str) -> Interview:
@@ -107,51 +164,158 @@ def row(name: str, count: int, seconds: float, baseline: float | None) -> tuple[
     return (name, str(count), f"{seconds:.2f}", f"{count / seconds:.0f}", ratio)
 
 
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def cpu_row(name: str, runs: list[Run], alone: list[Run]) -> tuple[str, ...]:
+    server = [r.server_cpu for r in runs if r.server_cpu is not None]
+    write_cpu = [r.total_cpu - a.total_cpu for r, a in zip(runs, alone, strict=True)]
+    return (
+        name,
+        f"{median([r.main_cpu for r in runs]):.2f}",
+        f"{median([r.worker_cpu for r in runs]):.2f}",
+        f"{median(server):.2f}" if server else "-",
+        f"{median([r.total_cpu for r in runs]):.2f}",
+        f"{median(write_cpu):+.2f}" if runs is not alone else "-",
+    )
+
+
+@asynccontextmanager
+async def neo4j_server() -> AsyncIterator[tuple[dict[str, str], list[int] | None]]:
+    """NEO4J_* of an existing server (its CPU cannot be read), or a fresh one with its pid."""
+    if os.environ.get("NEO4J_URI"):
+        with neo4j_env() as env:
+            yield env, None
+        return
+    from services.neo4j_server import start_neo4j
+
+    with tempfile.TemporaryDirectory(prefix="ig-bench-neo4j-") as tmp:
+        server = await asyncio.to_thread(start_neo4j, Path(tmp))
+        env = {
+            "NEO4J_URI": server.uri,
+            "NEO4J_USER": server.user,
+            "NEO4J_PASSWORD": server.password,
+            "NEO4J_DATABASE": server.database,
+        }
+        try:
+            yield env, [server.process.pid]
+        finally:
+            await asyncio.to_thread(server.stop)
+
+
+def server_pid(falkordb_dir: Path) -> list[int] | None:
+    """The embedded FalkorDB server's pid (from its pid file), for its CPU time."""
+    try:
+        return [int(EmbeddedFalkorDB(falkordb_dir).pid_path.read_text().strip())]
+    except (OSError, ValueError):
+        return None
+
+
+async def rounds_of_runs(
+    graphs: tuple[GraphStore, GraphStore],
+    servers: tuple[list[int] | None, list[int] | None],
+    path: Path,
+    segmenter: Any,
+    rounds: int,
+) -> dict[str, list[Run]]:
+    """Analysis alone, pipeline -> FalkorDB, pipeline -> Neo4j, in `rounds` interleaved rounds;
+    both graph servers run (idle) throughout."""
+    runs: dict[str, list[Run]] = {"alone": [], "falkordb": [], "neo4j": []}
+    for n in range(rounds):
+        interview_id = f"{n:08d}-3333-4333-8333-333333333333"
+        alone, _, _ = await analysis_alone(Settings(), path, segmenter, interview_id)
+        runs["alone"].append(alone)
+        project = f"bench-round-{n}"  # a new project: new interview, sentence and analysis ids
+        for kind, graph, server in zip(("falkordb", "neo4j"), graphs, servers, strict=True):
+            runs[kind].append(await whole_pipeline(graph, path, segmenter, project, server))
+        print(
+            f"round {n + 1}/{rounds}: alone {alone.seconds:.2f}s, "
+            f"FalkorDB {runs['falkordb'][-1].seconds:.2f}s, Neo4j {runs['neo4j'][-1].seconds:.2f}s",
+            flush=True,
+        )
+    return runs
+
+
+async def measure(
+    path: Path, tmp_dir: Path, segmenter: Any, rounds: int, *, naive: bool
+) -> tuple[dict[str, list[Run]], float, float | None]:
+    """(runs by kind, batched writer seconds, naive writer seconds if run)."""
+    ids = ("11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222")
+    base = Settings(DATA_DIR=tmp_dir / "falkor")
+    _, naive_sentences, naive_analyses = await analysis_alone(base, path, segmenter, ids[1])
+    _, sentences, analyses = await analysis_alone(base, path, segmenter, ids[0])
+    async with neo4j_server() as (env, neo4j_pids):
+        neo = Settings(DATA_DIR=tmp_dir / "neo", GRAPH_BACKEND="neo4j", **env)
+        async with (
+            bootstrap.open_graph_store(base) as falkor_graph,
+            bootstrap.open_graph_store(neo) as neo_graph,
+        ):
+            runs = await rounds_of_runs(
+                (falkor_graph, neo_graph),
+                (server_pid(base.falkordb_dir), neo4j_pids),
+                path,
+                segmenter,
+                rounds,
+            )
+        batched_s = await batched_writer(neo, sentences, analyses)
+        naive_s = await naive_writer(neo, naive_sentences, naive_analyses) if naive else None
+    return runs, batched_s, naive_s
+
+
+def report(
+    runs: dict[str, list[Run]], batched_s: float, naive_s: float | None, rounds: int
+) -> None:
+    n = runs["alone"][0].count
+    alone_s = median([r.seconds for r in runs["alone"]])
+    rows = [row("analysis alone (segment + analyze, 2 processes)", n, alone_s, alone_s)]
+    ratios: dict[str, float] = {}
+    for kind, name in (("falkordb", "FalkorDB (embedded)"), ("neo4j", "Neo4j")):
+        pairs = zip(runs[kind], runs["alone"], strict=True)
+        ratios[kind] = median([r.seconds / a.seconds for r, a in pairs])
+        seconds = median([r.seconds for r in runs[kind]])
+        cells = row(f"whole pipeline -> {name}", runs[kind][0].count, seconds, None)
+        rows.append((*cells[:4], f"{ratios[kind]:.2f}"))
+    rows.append(row(f"batched writer -> Neo4j (UNWIND {BATCH}), write only", n, batched_s, None))
+    if naive_s is not None:
+        naive = "naive writer -> Neo4j (1 tx per sentence + 1 per analysis), write only"
+        rows.append(row(naive, n, naive_s, None))
+    print(f"machine: {machine()}")
+    print(f"medians of {rounds} interleaved rounds; x analysis-alone: median of per-round ratios")
+    print(table(rows, ("run", "sentences", "seconds", "sentences/s", "x analysis-alone")))
+    cpu_rows = [
+        cpu_row("analysis alone", runs["alone"], runs["alone"]),
+        cpu_row("whole pipeline -> FalkorDB", runs["falkordb"], runs["alone"]),
+        cpu_row("whole pipeline -> Neo4j", runs["neo4j"], runs["alone"]),
+    ]
+    header = ("CPU seconds (medians)", "this process", "workers", "graph server", "total",
+              "write CPU")  # fmt: skip
+    print(table(cpu_rows, header))
+    if naive_s is not None:
+        print(f"batched vs naive writer (Neo4j, write only): {naive_s / batched_s:.1f}x faster")
+    falkor, neo = (100 * (ratios[kind] - 1) for kind in ("falkordb", "neo4j"))
+    print(f"graph write overhead over analysis alone: FalkorDB {falkor:+.1f}%, Neo4j {neo:+.1f}%")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sentences", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--no-naive", action="store_true", help="skip the naive writer (about a minute)"
+    )
     args = parser.parse_args()
-    rows: list[tuple[str, ...]] = []
     with tempfile.TemporaryDirectory(prefix="ig-bench-") as tmp:
         tmp_dir = Path(tmp)
         path = write_transcript(tmp_dir, args.sentences)
-        base = Settings(DATA_DIR=tmp_dir / "falkor")
-        segmenter = bootstrap.build_segmenter(base)
+        segmenter = bootstrap.build_segmenter(Settings(DATA_DIR=tmp_dir / "falkor"))
         try:
-            ids = ("11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222")
-            _, naive_sentences, naive_analyses = await analysis_alone(base, path, segmenter, ids[1])
-            alone_s, sentences, analyses = await analysis_alone(base, path, segmenter, ids[0])
-            n = len(sentences)
-            rows.append(row("analysis alone (segment + analyze, 2 processes)", n, alone_s, alone_s))
-            falkor_s, count = await whole_pipeline(base, path, segmenter)
-            rows.append(row("whole pipeline -> FalkorDB (embedded)", count, falkor_s, alone_s))
-            with neo4j_env() as env:
-                neo = Settings(DATA_DIR=tmp_dir / "neo", GRAPH_BACKEND="neo4j", **env)
-                neo_s, count = await whole_pipeline(neo, path, segmenter)
-                rows.append(row("whole pipeline -> Neo4j", count, neo_s, alone_s))
-                batched_s = await batched_writer(neo, sentences, analyses)
-                rows.append(
-                    row(f"batched writer -> Neo4j (UNWIND {BATCH}), write only", n, batched_s, None)
-                )
-                naive_s = await naive_writer(neo, naive_sentences, naive_analyses)
-                rows.append(
-                    row(
-                        "naive writer -> Neo4j (1 tx per sentence + 1 per analysis), write only",
-                        n,
-                        naive_s,
-                        None,
-                    )
-                )
+            runs, batched_s, naive_s = await measure(
+                path, tmp_dir, segmenter, args.rounds, naive=not args.no_naive
+            )
         finally:
             segmenter.close()
-    print(f"machine: {machine()}")
-    print(table(rows, ("run", "sentences", "seconds", "sentences/s", "x analysis-alone")))
-    print(f"batched vs naive writer (Neo4j, write only): {naive_s / batched_s:.1f}x faster")
-    print(
-        "graph write overhead over analysis alone: "
-        f"FalkorDB {100 * (falkor_s / alone_s - 1):+.1f}%, "
-        f"Neo4j {100 * (neo_s / alone_s - 1):+.1f}%"
-    )
+    report(runs, batched_s, naive_s, args.rounds)
 
 
 if __name__ == "__main__":
