@@ -14,6 +14,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -58,8 +59,8 @@ _SCHEMA = (
 _SELECT_FOUND = "SELECT event_id, stream, position FROM events WHERE event_id IN "
 _SELECT_VERSIONS = "SELECT stream, max(version) FROM events WHERE stream IN "
 _INSERT = (
-    "INSERT INTO events (event_id, stream, version, event_type, correlation_id, metadata, data) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO events (event_id, stream, version, event_type, correlation_id, metadata, data,"
+    " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _READ_STREAM = (
     "SELECT metadata, data, version, position FROM events "
@@ -252,6 +253,7 @@ class SQLiteEventStore:
             marks = ",".join("?" * len(chunk))
             versions.update(conn.execute(f"{_SELECT_VERSIONS}({marks}) GROUP BY stream", chunk))
         plan = plan_append_batch(requests, found, versions)
+        recorded_at = _recorded_at()  # one commit, one time: not strftime once per row
         rows = [
             (
                 row.event.event_id,
@@ -260,6 +262,7 @@ class SQLiteEventStore:
                 row.event.event_type,
                 row.event.correlation_id,
                 *codec.encode(row.event),
+                recorded_at,
             )
             for row in plan.rows
         ]
@@ -277,6 +280,11 @@ class SQLiteEventStore:
             else new_positions[plan.last_event_ids[i]]
             for i in range(len(requests))
         ]
+
+
+def _recorded_at() -> str:
+    """The column default's format, strftime('%Y-%m-%dT%H:%M:%fZ'): milliseconds, 'Z'."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _chunks(values: list[str]) -> list[list[str]]:
