@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from falkordb.asyncio.query_result import QueryResult
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
@@ -21,6 +22,7 @@ from interview_graph.domain.model import Interview, InterviewStatus
 from interview_graph.graph import falkordb_cypher as cypher
 from interview_graph.graph.batched_writes import PlannedBatchWrites
 from interview_graph.graph.falkordb_params import params_header
+from interview_graph.graph.falkordb_results import compact_rows
 from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
 from interview_graph.graph.port import GraphStoreError, InterviewSummary, SentenceView
 from interview_graph.graph.records import (
@@ -130,7 +132,35 @@ class FalkorDBGraphStore(PlannedBatchWrites):
         return GraphStoreError(f"{self.location}: {operation}{about} failed: {exc}; {advice}")
 
     async def _rows(self, query: str, params: Mapping[str, Any]) -> list[list[Any]]:
-        return await self._run(query, params, operation="export")
+        return await self._read(query, params, operation="export")
+
+    async def _read(
+        self,
+        query: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        operation: str,
+        interview_id: str | None = None,
+    ) -> list[list[Any]]:
+        """A read: `_run`, with the reply parsed by falkordb_results (several times cheaper
+        than the client's parser, which stays the fallback for types that module leaves)."""
+        if self._graph is None:
+            raise GraphStoreError(f"{self.location}: {operation} before `async with` opened it")
+        text = params_header(params) + query if params else query
+        try:
+            reply = await self._graph.execute_command(
+                "GRAPH.QUERY", self.graph_name, text, "--compact"
+            )
+            rows = compact_rows(reply)
+            if rows is None:
+                result = QueryResult(self._graph)
+                await result.parse(reply)
+                rows = [list(row) for row in result.result_set]
+        except RedisConnectionError as exc:
+            raise self._error(operation, interview_id, exc, "is the server still running?") from exc
+        except RedisError as exc:
+            raise self._error(operation, interview_id, exc, "this is a bug; report it") from exc
+        return rows
 
     # -- schema ----------------------------------------------------------------------------
     async def ensure_schema(self) -> None:
@@ -273,13 +303,13 @@ class FalkorDBGraphStore(PlannedBatchWrites):
         return {str(row[0]) for row in rows}
 
     async def list_interviews(self) -> list[InterviewSummary]:
-        rows = await self._run(cypher.LIST_INTERVIEWS, operation="list_interviews")
+        rows = await self._read(cypher.LIST_INTERVIEWS, operation="list_interviews")
         summaries = [interview_summary(row) for row in rows]
         # Sorted here, not in Cypher, so unicode names order the same on every backend.
         return sorted(summaries, key=lambda s: (s.project_name, s.title, s.interview_id))
 
     async def get_interview(self, interview_id: str) -> Interview | None:
-        rows = await self._run(
+        rows = await self._read(
             cypher.GET_INTERVIEW,
             {"interview_id": interview_id},
             operation="get_interview",
@@ -290,9 +320,9 @@ class FalkorDBGraphStore(PlannedBatchWrites):
     async def get_sentences(self, interview_id: str) -> list[SentenceView]:
         params = {"interview_id": interview_id}
         op = {"operation": "get_sentences", "interview_id": interview_id}
-        sentence_rows = await self._run(cypher.GET_SENTENCES, params, **op)
-        analysis_rows = await self._run(cypher.GET_ANALYSES, params, **op)
-        dimension_rows = await self._run(cypher.GET_ANALYSIS_DIMENSIONS, params, **op)
+        sentence_rows = await self._read(cypher.GET_SENTENCES, params, **op)
+        analysis_rows = await self._read(cypher.GET_ANALYSES, params, **op)
+        dimension_rows = await self._read(cypher.GET_ANALYSIS_DIMENSIONS, params, **op)
         return sentence_views(sentence_rows, analysis_rows, dimension_rows)
 
     async def stats(self) -> dict[str, int]:

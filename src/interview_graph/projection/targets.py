@@ -5,7 +5,10 @@ interview's file, FOLLOWS), analyses and the last status of each interview, plus
 `ProjectionCheckpoint {name, position}` node, all or nothing: on FalkorDB as one GRAPH.QUERY
 (which the server runs atomically and logs to its AOF as one command), on Neo4j in one
 transaction. The statements are the pipeline's, so the graph is the same; the checkpoint label
-is not in records.NODE_KEYS, so `export` and `stats` never show it.
+is not in records.NODE_KEYS, so `export` and `stats` never show it. On Neo4j the batch runs the
+pipeline's own write plans (records.sentence_plan / analysis_plan): rows whose nodes are new
+(a rebuild) are CREATEd with their relationships and each distinct dimension value is MERGEd
+once per batch, not once per row.
 
 Before writing, a batch's sentences must find their interview (and analyses their sentence)
 in the batch or in the graph; otherwise the batch is refused and the checkpoint stays, rather
@@ -26,9 +29,13 @@ from interview_graph.graph.falkordb_store import FalkorDBGraphStore
 from interview_graph.graph.neo4j_store import Neo4jGraphStore
 from interview_graph.graph.port import GraphStoreError
 from interview_graph.graph.records import (
-    analysis_row,
+    BatchPlan,
+    Statement,
+    analysis_plan,
+    analysis_write_row,
     follows_links,
     interview_params,
+    sentence_plan,
     sentence_row,
 )
 from interview_graph.projection.projector import ProjectionCheckpoint
@@ -75,6 +82,11 @@ RETURN c.position
 # properties(): a database that never saw the label answers without a warning.
 READ_CHECKPOINT = "MATCH (c:ProjectionCheckpoint {name: $name}) RETURN properties(c)"
 
+# The file of each interview a batch's sentences belong to (and so, which of them exist).
+INTERVIEW_FILENAMES = (
+    "UNWIND $ids AS id MATCH (i:Interview {interview_id: id}) RETURN i.interview_id, i.filename"
+)
+
 # Also makes the label known, so reading a checkpoint before the first batch draws no warning.
 NEO4J_CHECKPOINT_CONSTRAINT = (
     "CREATE CONSTRAINT projectioncheckpoint_name IF NOT EXISTS "
@@ -92,80 +104,14 @@ def _rename_rows(statement: str, name: str) -> str:
     return renamed.replace("RETURN count(a)", "").rstrip()
 
 
-def _parts(cypher: Any) -> list[tuple[str, str]]:
-    """(parameter, statement) in write order; one module per dialect."""
-    return [
-        ("interviews", PROJECT_INTERVIEWS),
-        ("sentences", PROJECT_SENTENCES),
-        ("pairs", _rename_rows(cypher.LINK_PAIRS, "pairs")),
-        ("heads", _rename_rows(cypher.LINK_PREVIOUS, "heads")),
-        ("tails", _rename_rows(cypher.LINK_NEXT, "tails")),
-        ("analyses", _rename_rows(cypher.WRITE_ANALYSES, "analyses")),
-        ("statuses", PROJECT_STATUSES),
-    ]
-
-
-FALKORDB_PARTS = _parts(falkordb_cypher)
-NEO4J_PARTS = _parts(neo4j_cypher)
-
-# Neo4j, for a batch none of whose sentences and analyses exist yet (a rebuild): nothing can
-# point at them, so their relationships are CREATEd instead of MERGEd, which Neo4j does far
-# faster. Properties and relationships are exactly those of the MERGE statements.
-NEO4J_CREATE_SENTENCES = """
-UNWIND $sentences AS row
-MATCH (i:Interview {interview_id: row.interview_id})
-MERGE (f:SourceFile {filename: i.filename})
-CREATE (s:Sentence {sentence_id: row.sentence_id, interview_id: row.interview_id,
-    sequence_order: row.sequence_order, text: row.text, speaker: row.speaker,
-    start_ms: row.start_ms, end_ms: row.end_ms, start_char: row.start_char,
-    end_char: row.end_char})
-CREATE (i)-[:HAS_SENTENCE]->(s)
-CREATE (s)-[:PART_OF_FILE]->(f)
-"""
-
-NEO4J_CREATE_ANALYSES = """
-UNWIND $analyses AS row
-MATCH (s:Sentence {sentence_id: row.sentence_id})
-CREATE (a:Analysis {analysis_id: row.analysis_id, created_at: row.created_at,
-    sentence_id: row.sentence_id, model: row.model, model_version: row.model_version,
-    confidence: row.confidence, confidence_keys: row.confidence_keys,
-    confidence_values: row.confidence_values})
-CREATE (s)-[:HAS_ANALYSIS]->(a)
-MERGE (ft:FunctionType {name: row.function_type})
-CREATE (a)-[:HAS_FUNCTION {confidence: row.function_confidence}]->(ft)
-MERGE (st:StructureType {name: row.structure_type})
-CREATE (a)-[:HAS_STRUCTURE {confidence: row.structure_confidence}]->(st)
-MERGE (pu:Purpose {name: row.purpose})
-CREATE (a)-[:HAS_PURPOSE {confidence: row.purpose_confidence}]->(pu)
-FOREACH (t IN row.topics |
-  MERGE (tn:Topic {name: t.name})
-  CREATE (a)-[:MENTIONS_TOPIC {rank: t.rank, level: t.level, confidence: t.confidence}]->(tn))
-FOREACH (k IN row.keywords |
-  MERGE (kn:Keyword {text: k.text})
-  CREATE (a)-[:MENTIONS_OVERALL_KEYWORD {rank: k.rank, confidence: k.confidence}]->(kn))
-FOREACH (k IN row.domain_keywords |
-  MERGE (dn:DomainKeyword {text: k.text})
-  CREATE (a)-[:MENTIONS_DOMAIN_KEYWORD {rank: k.rank, confidence: k.confidence}]->(dn))
-"""
-
-
-def _create_follows(statement: str, name: str) -> str:
-    if "MERGE (s)-[:FOLLOWS]->(p)" in statement:
-        created = statement.replace("MERGE (s)-[:FOLLOWS]->(p)", "CREATE (s)-[:FOLLOWS]->(p)")
-    else:
-        created = statement.replace("MERGE (n)-[:FOLLOWS]->(s)", "CREATE (n)-[:FOLLOWS]->(s)")
-    if "CREATE" not in created:
-        raise AssertionError(f"expected a FOLLOWS MERGE statement, got {statement!r}")
-    return _rename_rows(created, name)
-
-
-NEO4J_CREATE_PARTS = [
+# FalkorDB: every part MERGEs, so one query serves new and existing rows alike.
+FALKORDB_PARTS = [
     ("interviews", PROJECT_INTERVIEWS),
-    ("sentences", NEO4J_CREATE_SENTENCES),
-    ("pairs", _create_follows(neo4j_cypher.LINK_PAIRS, "pairs")),
-    ("heads", _create_follows(neo4j_cypher.LINK_PREVIOUS, "heads")),
-    ("tails", _create_follows(neo4j_cypher.LINK_NEXT, "tails")),
-    ("analyses", NEO4J_CREATE_ANALYSES),
+    ("sentences", PROJECT_SENTENCES),
+    ("pairs", _rename_rows(falkordb_cypher.LINK_PAIRS, "pairs")),
+    ("heads", _rename_rows(falkordb_cypher.LINK_PREVIOUS, "heads")),
+    ("tails", _rename_rows(falkordb_cypher.LINK_NEXT, "tails")),
+    ("analyses", _rename_rows(falkordb_cypher.WRITE_ANALYSES, "analyses")),
     ("statuses", PROJECT_STATUSES),
 ]
 
@@ -184,20 +130,16 @@ def projection_params(
     statuses: Mapping[str, InterviewStatus],
     checkpoint: ProjectionCheckpoint,
 ) -> dict[str, Any]:
+    """The batch as rows: the pipeline's row builders, so the graph gets the same values."""
     sentence_rows = [sentence_row(s) for s in sentences]
     pairs, heads, tails = follows_links(sentence_rows)
-    analysis_rows = []
-    for analysis in analyses:
-        row = analysis_row(analysis)
-        del row["keep"]  # only the stale-relationship delete uses it
-        analysis_rows.append(row)
     return {
         "interviews": [interview_params(i) for i in interviews],
         "sentences": sentence_rows,
         "pairs": pairs,
         "heads": heads,
         "tails": tails,
-        "analyses": analysis_rows,
+        "analyses": [analysis_write_row(a) for a in analyses],
         "statuses": [{"interview_id": k, "status": str(v)} for k, v in statuses.items()],
         "name": checkpoint.name,
         "position": checkpoint.position,
@@ -235,6 +177,28 @@ def _checkpoint_position(rows: list[list[Any]]) -> int | None:
         return None
     position = rows[0][0].get("position")
     return None if position is None else int(position)
+
+
+def neo4j_plans(
+    params: Mapping[str, Any],
+    filenames: Mapping[str, str],
+    existing_sentences: set[str],
+    existing_analyses: set[str],
+) -> list[tuple[BatchPlan, int]]:
+    """The pipeline's write plans for a batch, each with the rows it must write: one sentence
+    plan per interview (a plan writes one file's sentences), then one analysis plan.
+    `filenames`: interview id -> file, for the interviews of the batch's sentences."""
+    by_interview: dict[str, list[dict[str, Any]]] = {}
+    for row in params["sentences"]:
+        by_interview.setdefault(row["interview_id"], []).append(row)
+    plans = [
+        (sentence_plan(neo4j_cypher, rows, filenames[interview_id], existing_sentences), len(rows))
+        for interview_id, rows in by_interview.items()
+    ]
+    if params["analyses"]:
+        analyses = params["analyses"]
+        plans.append((analysis_plan(neo4j_cypher, analyses, existing_analyses), len(analyses)))
+    return plans
 
 
 class FalkorDBProjectionTarget(FalkorDBGraphStore):
@@ -290,39 +254,77 @@ class Neo4jProjectionTarget(Neo4jGraphStore):
         statuses: Mapping[str, InterviewStatus],
         checkpoint: ProjectionCheckpoint,
     ) -> None:
+        """One transaction: look up parents and existing ids, then run the write plans."""
         params = projection_params(interviews, sentences, analyses, statuses, checkpoint)
         interview_ids, sentence_ids = parents_to_check(params)
-        existing = {label: neo4j_cypher.EXISTING_IDS[label] for label in ("Interview", "Sentence")}
+        batch_files = {row["interview_id"]: row["filename"] for row in params["interviews"]}
+
+        async def rows_of(tx: AsyncManagedTransaction, query: str, ids: list[str]) -> list[Any]:
+            if not ids:
+                return []
+            return list(await (await tx.run(query, {"ids": ids})).values())
 
         async def work(tx: AsyncManagedTransaction) -> None:
-            found = {}
-            for label, ids in (("Interview", interview_ids), ("Sentence", sentence_ids)):
-                result = await tx.run(existing[label], {"ids": ids})
-                found[label] = {str(row[0]) for row in await result.values()}
+            found = await rows_of(tx, INTERVIEW_FILENAMES, interview_ids)
+            filenames = {**{str(i): str(f) for i, f in found}, **batch_files}
+            known = await rows_of(tx, neo4j_cypher.EXISTING_IDS["Sentence"], sentence_ids)
+            found_sentences = {str(row[0]) for row in known}
             refuse_missing(
                 self.location,
                 checkpoint,
-                [i for i in interview_ids if i not in found["Interview"]],
-                [s for s in sentence_ids if s not in found["Sentence"]],
+                [i for i in interview_ids if i not in filenames],
+                [s for s in sentence_ids if s not in found_sentences],
             )
-            batch_ids = {
-                "Sentence": [row["sentence_id"] for row in params["sentences"]],
-                "Analysis": [row["analysis_id"] for row in params["analyses"]],
-            }
-            fresh = True
-            for label, ids in batch_ids.items():
-                result = await tx.run(neo4j_cypher.EXISTING_IDS[label], {"ids": ids})
-                fresh = fresh and not await result.values()
-            for name, query in NEO4J_CREATE_PARTS if fresh else NEO4J_PARTS:
-                if params[name]:
-                    await (await tx.run(query, {name: params[name]})).consume()
-            await (
-                await tx.run(
-                    SAVE_CHECKPOINT, {"name": checkpoint.name, "position": checkpoint.position}
+            existing = {
+                label: {str(row[0]) for row in await rows_of(tx, query, ids)}
+                for label, query, ids in (
+                    (
+                        "Sentence",
+                        neo4j_cypher.EXISTING_IDS["Sentence"],
+                        [row["sentence_id"] for row in params["sentences"]],
+                    ),
+                    (
+                        "Analysis",
+                        neo4j_cypher.EXISTING_IDS["Analysis"],
+                        [row["analysis_id"] for row in params["analyses"]],
+                    ),
                 )
-            ).consume()
+            }
+            await self._run_projection(tx, params, filenames, existing, checkpoint)
 
         await self._in_transaction(work, "apply_projection_batch", write=True)
+
+    async def _run_projection(
+        self,
+        tx: AsyncManagedTransaction,
+        params: Mapping[str, Any],
+        filenames: Mapping[str, str],
+        existing: Mapping[str, set[str]],
+        checkpoint: ProjectionCheckpoint,
+    ) -> None:
+        async def run(statement: Statement) -> list[list[Any]]:
+            query, values = statement
+            return [list(row) for row in await (await tx.run(query, dict(values))).values()]
+
+        if params["interviews"]:
+            await run((PROJECT_INTERVIEWS, {"interviews": params["interviews"]}))
+        plans = neo4j_plans(params, filenames, existing["Sentence"], existing["Analysis"])
+        stale = 0
+        for plan, rows in plans:
+            results = [await run(statement) for statement in plan.statements]
+            stale += plan.total(results, plan.stale)
+            written = plan.total(results, plan.counted)
+            if written != rows:  # parents were checked: a bug, so the transaction is undone
+                raise GraphStoreError(
+                    f"{self.location}: projection {checkpoint.name!r} batch up to position "
+                    f"{checkpoint.position} wrote {written} of {rows} rows; nothing was kept"
+                )
+        if stale:
+            for query in neo4j_cypher.PRUNE_ORPHANS:
+                await run((query, {}))
+        if params["statuses"]:
+            await run((PROJECT_STATUSES, {"statuses": params["statuses"]}))
+        await run((SAVE_CHECKPOINT, {"name": checkpoint.name, "position": checkpoint.position}))
 
     async def read_checkpoint(self, name: str) -> int | None:
         async def work(tx: AsyncManagedTransaction) -> list[list[Any]]:
