@@ -7,7 +7,7 @@ delay): the stores themselves are never replaced.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -16,7 +16,12 @@ from interview_graph import bootstrap
 from interview_graph.domain.events import DomainEvent
 from interview_graph.domain.model import Analysis
 from interview_graph.events.dual_write import DualWriter
-from interview_graph.events.port import AppendRequest, EventStore, EventStoreUnavailableError
+from interview_graph.events.port import (
+    AppendRequest,
+    EventStore,
+    EventStoreError,
+    EventStoreUnavailableError,
+)
 from interview_graph.events.sqlite_outbox import SQLiteOutbox
 from interview_graph.graph.port import GraphStore, GraphStoreError
 from interview_graph.pipeline.events_hook import EventsHook, NoEvents
@@ -38,6 +43,28 @@ class FlakyEventStore:
         if self.calls % self.every == 0:
             self.failures += 1
             raise EventStoreUnavailableError(f"injected failure on call {self.calls}")
+        return await self.inner.append_batch(requests)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+class RejectingEventStore:
+    """Rejects (as a store answering "no" would) every append holding a matching event."""
+
+    def __init__(self, inner: EventStore, rejects: Callable[[AppendRequest], bool]) -> None:
+        self.inner = inner
+        self.rejects = rejects
+        self.rejections = 0
+
+    async def append_batch(self, requests: Sequence[AppendRequest]) -> list[int]:
+        bad = [r for r in requests if self.rejects(r)]
+        if bad:
+            self.rejections += 1
+            raise EventStoreError(f"injected rejection of an event of stream {bad[0].stream}")
         return await self.inner.append_batch(requests)
 
     async def close(self) -> None:

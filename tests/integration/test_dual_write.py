@@ -22,6 +22,7 @@ from tests.integration.cli_helpers import REPO, base_env, run_cli, sample_files
 from tests.integration.dual_write_helpers import (
     FailingAnalysesGraph,
     FlakyEventStore,
+    RejectingEventStore,
     SlowEventStore,
     make_writer,
     read_all_events,
@@ -210,6 +211,42 @@ async def test_intermittent_store_failures_lose_and_duplicate_nothing(
     assert summary["pending"] == 0
     assert sum(f.failures for f in flaky) >= 3
     assert_complete_log(await read_all_events(settings), expected_event_count(reports))
+
+
+async def test_an_event_the_store_rejects_is_parked_and_holds_nothing_back(
+    tmp_path: Path, segmenter: Segmenter, falkordb_graph: GraphStore
+) -> None:
+    settings = settings_for(tmp_path / "data")
+    transcript = generated_transcript(tmp_path, 300)
+
+    def rejects(request: Any) -> bool:
+        event = request.events[0]
+        return event.event_type == "SentenceCreated" and '"index":3,' in event.data_json
+
+    writer = make_writer(settings, lambda store: RejectingEventStore(store, rejects))
+    await writer.start(falkordb_graph)
+    reports = await run_pipeline(settings, [transcript], falkordb_graph, writer, segmenter)
+    summary = await writer.finish(30)
+    await writer.close()
+
+    assert reports[0].ok
+    assert (summary["pending"], summary["parked"]) == (0, 1)
+    expected = expected_event_count(reports)
+    delivered = await read_all_events(settings)
+    rejected_id = event_id_for(
+        sentence_id_for(reports[0].interview_id or "", 3), EventType.SENTENCE_CREATED
+    )
+    assert len(delivered) == expected - 1
+    assert rejected_id not in {e.event_id for e in delivered}
+    status = run_cli(["outbox", "status", "--json"], base_env(settings.data_dir)).json()
+    assert status["parked"] == 1 and "injected rejection" in status["last_error"]
+
+    retried = run_cli(["outbox", "retry-parked", "--json"], base_env(settings.data_dir))
+    assert retried.returncode == 0, retried.stderr
+    events = await read_all_events(settings)
+    ids = [e.event_id for e in events]
+    assert len(ids) == len(set(ids)) == expected
+    assert rejected_id in ids
 
 
 @pytest.mark.postgres

@@ -172,3 +172,21 @@ def _write_row_per_event_outbox(
     )
     conn.commit()
     conn.close()
+
+
+async def test_settle_parks_rejected_events_and_retry_makes_them_ready(
+    outbox: SQLiteOutbox,
+) -> None:
+    good, bad = new_event(), new_event()
+    await outbox.add_ready([good, bad])
+    ready = await outbox.next_ready(10)
+    await outbox.settle([ready[0].batch_seq], [(ready[1], "EventStoreError: rejected")])
+    status = await outbox.status()
+    assert (status.ready, status.parked, status.delivered_total) == (0, 1, 1)
+    assert status.last_error == "EventStoreError: rejected"
+    assert await outbox.next_ready(10) == []  # parked events are not delivered
+    assert await outbox.retry_parked() == 1
+    again = await outbox.next_ready(10)
+    assert [(e.event_id, e.attempts) for e in again] == [(bad.event_id, 0)]
+    await outbox.settle([again[0].batch_seq], [(again[0], "still rejected")])  # parked twice
+    assert (await outbox.status()).parked == 1

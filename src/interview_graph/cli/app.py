@@ -236,6 +236,13 @@ def _warn_about_pending(events_summary: dict[str, Any]) -> None:
             f"({events_summary.get('store')}): they are kept in the outbox. "
             "Run `interview-graph outbox flush` once the store is reachable."
         )
+    parked = int(events_summary.get("parked", 0))
+    if parked:
+        render.err_console.print(
+            f"[yellow]warning:[/] the event store ({events_summary.get('store')}) rejects "
+            f"{parked} event(s); they are parked in the outbox. See `interview-graph outbox "
+            "status` for the error, then `interview-graph outbox retry-parked`."
+        )
 
 
 def _totals(

@@ -64,7 +64,31 @@ def flush(
             f"{result['pending']} still pending"
             + (f"; last error: {result['error']}" if result["error"] else "")
         )
-    raise typer.Exit(0 if result["pending"] == 0 else 1)
+    if result["parked"]:
+        render.err_console.print(
+            f"[yellow]warning:[/] {result['parked']} event(s) are parked: the store rejects "
+            "them. `interview-graph outbox status` shows the error; fix its cause, then run "
+            "`interview-graph outbox retry-parked`."
+        )
+    raise typer.Exit(0 if result["pending"] == 0 and result["parked"] == 0 else 1)
+
+
+@outbox_app.command("retry-parked")
+def retry_parked(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Make parked events (ones the store rejected) deliverable again, then flush."""
+    settings = _settings()
+    retried = asyncio.run(_retry_parked(settings))
+    if not json_output:
+        render.console.print(f"{retried} parked event(s) are pending again")
+    flush(json_output=json_output)
+
+
+async def _retry_parked(settings: Settings) -> int:
+    outbox = bootstrap.build_outbox(settings)
+    try:
+        return await outbox.retry_parked()
+    finally:
+        await outbox.close()
 
 
 async def _flush(settings: Settings, limit_s: float) -> dict[str, Any]:
@@ -78,13 +102,13 @@ async def _flush(settings: Settings, limit_s: float) -> dict[str, Any]:
     except Exception as exc:
         error = str(exc)
     finally:
-        pending = await writer.outbox.pending_count()
-        staged = (await writer.outbox.status()).staged
+        status = await writer.outbox.status()
         await writer.close()
     return {
         "store": bootstrap.event_store_label(settings),
-        "delivered": delivered,
-        "pending": pending + staged,
+        "delivered": delivered - writer.counters.events_parked,
+        "pending": status.ready + status.staged,
+        "parked": status.parked,
         "error": error,
     }
 

@@ -70,6 +70,10 @@ SUBJECT_SENTENCE = "Sentence"
 SUBJECT_ANALYSIS = "Analysis"
 SUBJECT_STATUS = "Status"
 
+# A batch the store rejects this many times while answering is delivered event by event,
+# and the events it still rejects are parked.
+REJECTIONS_BEFORE_ISOLATING = 3
+
 
 @dataclass(slots=True)
 class DualWriteCounters:
@@ -77,6 +81,7 @@ class DualWriteCounters:
     recorded_writes: int = 0
     events_recorded: int = 0
     events_delivered: int = 0
+    events_parked: int = 0
     delivery_failures: int = 0
     record_failures: int = 0
     last_error: str | None = None
@@ -204,6 +209,7 @@ class DualWriter:
             "emitted": c.events_delivered,
             "failed": c.delivery_failures + c.record_failures,
             "pending": status.ready + status.staged,
+            "parked": status.parked,
             "last_error": c.last_error,
         }
 
@@ -468,11 +474,22 @@ class OutboxDeliverer:
                 log.warning("closing the event store failed", extra={"error": str(exc)})
 
     async def deliver_all(self) -> int:
-        """Deliver until the outbox is empty or an error is raised (used by `outbox flush`)."""
+        """Deliver until the outbox is empty (used by `outbox flush`); an outage raises. A
+        batch the store rejects is retried at once, until it is delivered event by event."""
         total = 0
-        while delivered := await self.deliver_once():
+        failures_in_row = 0
+        while True:
+            try:
+                delivered = await self.deliver_once()
+            except Exception as exc:
+                failures_in_row += 1
+                if _is_outage(exc) or failures_in_row > REJECTIONS_BEFORE_ISOLATING:
+                    raise
+                continue
+            failures_in_row = 0
+            if not delivered:
+                return total
             total += delivered
-        return total
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -511,7 +528,7 @@ class OutboxDeliverer:
     def _note_failure(self, exc: Exception) -> None:
         self._counters.delivery_failures += 1
         self._counters.last_error = str(exc)
-        if isinstance(exc, EventStoreUnavailableError | OSError | TimeoutError):
+        if _is_outage(exc):
             return  # expected while the store is down; _record_failed_batch logged it
         log.warning("event delivery failed; will retry", extra={"error": str(exc)})
 
@@ -526,9 +543,47 @@ class OutboxDeliverer:
             await store.append_batch(_single_event_requests(entries))
         except Exception as exc:
             await self._record_failed_batch(entries, exc)
-            raise
+            if _is_outage(exc) or entries[0].attempts + 1 < REJECTIONS_BEFORE_ISOLATING:
+                raise
+            return await self._deliver_one_by_one(entries)
         await self._outbox.mark_delivered(_batch_seqs(entries))
         self._record_delivered(entries, time.perf_counter() - started)
+        return len(entries)
+
+    async def _deliver_one_by_one(self, entries: Sequence[OutboxEntry]) -> int:
+        """The store keeps rejecting this batch while it answers: find the events it rejects
+        and park them, so that one bad event does not hold back every event behind it."""
+        store = await self._connected_store()
+        accepted: list[OutboxEntry] = []
+        rejected: list[tuple[OutboxEntry, Exception]] = []
+        for entry in entries:
+            started = time.perf_counter()
+            try:
+                await store.append_batch(_single_event_requests([entry]))
+            except Exception as exc:
+                if _is_outage(exc):
+                    raise
+                rejected.append((entry, exc))
+                continue
+            accepted.append(entry)
+            self._record_delivered([entry], time.perf_counter() - started)
+        if not accepted and len(entries) > 1:
+            raise rejected[0][1]  # every event fails alike: the store's problem, not theirs
+        reasons = [(entry, f"{_failure_reason(exc)}: {exc}") for entry, exc in rejected]
+        await self._outbox.settle(_batch_seqs(entries), reasons)
+        for entry, reason in reasons:
+            self._counters.events_parked += 1
+            EVENT_EMISSION_FAILURES.labels(event_type=entry.event_type, reason="parked").inc()
+            log.error(
+                "the event store rejects an event; it is parked in the outbox (see `outbox "
+                "status`; `outbox retry-parked` after fixing the cause)",
+                extra={
+                    "event_id": entry.event_id,
+                    "stream": entry.stream,
+                    "event_type": entry.event_type,
+                    "error": reason,
+                },
+            )
         return len(entries)
 
     async def _connected_store(self) -> EventStore:
@@ -591,6 +646,11 @@ def _count_types(entries: Sequence[OutboxEntry]) -> dict[str, int]:
     for entry in entries:
         counts[entry.event_type] = counts.get(entry.event_type, 0) + 1
     return counts
+
+
+def _is_outage(exc: Exception) -> bool:
+    """The store could not be reached or did not answer in time: retry everything later."""
+    return isinstance(exc, EventStoreUnavailableError | OSError | TimeoutError)
 
 
 def _failure_reason(exc: Exception) -> str:

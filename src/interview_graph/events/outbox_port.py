@@ -5,7 +5,10 @@ The outbox keeps *batches*: the events of one graph write. Life of a batch:
              (`subject`);
   ready   -> the graph write committed: the batch may now be delivered;
   (gone)  -> delivered to the event store as a whole (deleted; a counter keeps the total),
-             or discarded because the graph write failed.
+             or discarded because the graph write failed;
+  parked  -> an event the store keeps rejecting (not an outage: the store answers, and says
+             no) is set aside on its own, so it cannot hold back every event behind it.
+             `retry_parked` makes parked events deliverable again.
 Batches a crashed process left `staged` are resolved against the graph on the next run:
 events whose subject the graph holds are released, the others discarded.
 """
@@ -52,6 +55,7 @@ class StagedSubject:
 class OutboxStatus:
     staged: int
     ready: int
+    parked: int
     delivered_total: int
     failing: int  # ready entries whose last delivery attempt failed
     oldest_ready_age_s: float | None
@@ -79,6 +83,15 @@ class Outbox(Protocol):
     async def mark_delivered(self, batch_seqs: Sequence[int]) -> None: ...
 
     async def mark_failed(self, batch_seqs: Sequence[int], error: str) -> None: ...
+
+    async def settle(
+        self, batch_seqs: Sequence[int], rejected: Sequence[tuple[OutboxEntry, str]]
+    ) -> None:
+        """These batches were delivered event by event: park each rejected event with its
+        error, count the others delivered, and remove the batches, all at once."""
+
+    async def retry_parked(self) -> int:
+        """Make every parked event deliverable again; returns how many."""
 
     async def orphaned_staged(self, live_owners: set[str]) -> list[StagedSubject]:
         """Staged entries whose owner is no longer running (a crash between stage and commit)."""

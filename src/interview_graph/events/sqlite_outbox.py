@@ -42,7 +42,7 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS outbox_batches (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         batch_id TEXT NOT NULL UNIQUE,
-        state TEXT NOT NULL CHECK (state IN ('staged', 'ready')),
+        state TEXT NOT NULL CHECK (state IN ('staged', 'ready', 'parked')),
         owner TEXT NOT NULL,
         events INTEGER NOT NULL,
         type_counts TEXT NOT NULL,
@@ -259,6 +259,43 @@ class SQLiteOutbox:
 
         await self._run(update)
 
+    async def settle(
+        self, batch_seqs: Sequence[int], rejected: Sequence[tuple[OutboxEntry, str]]
+    ) -> None:
+        parked = [(_parked_event(entry), error, entry.attempts) for entry, error in rejected]
+        params = [(seq,) for seq in batch_seqs]
+
+        def settle(conn: sqlite3.Connection) -> None:
+            with self._transaction(durable=True):
+                (events,) = conn.execute(
+                    "SELECT coalesce(sum(events), 0) FROM outbox_batches"
+                    " WHERE seq IN (SELECT value FROM json_each(?))",
+                    (json.dumps(list(batch_seqs)),),
+                ).fetchone()
+                conn.executemany(_DELETE_BATCH, params)
+                conn.executemany(_DELETE_PAYLOAD, params)
+                for event, error, attempts in parked:
+                    _insert_parked(conn, event, error, attempts)
+                conn.execute(
+                    "UPDATE outbox_counters SET value = value + ? WHERE name = 'delivered'",
+                    (events - len(parked),),
+                )
+
+        await self._run(settle)
+
+    async def retry_parked(self) -> int:
+        def retry(conn: sqlite3.Connection) -> int:
+            with self._transaction(durable=False):
+                (events,) = conn.execute(
+                    "SELECT coalesce(sum(events), 0) FROM outbox_batches WHERE state = 'parked'"
+                ).fetchone()
+                conn.execute(
+                    "UPDATE outbox_batches SET state = 'ready', attempts = 0 WHERE state = 'parked'"
+                )
+                return int(events)
+
+        return await self._run(retry)
+
     # ------------------------------------------------------------------ crash recovery
 
     async def orphaned_staged(self, live_owners: set[str]) -> list[StagedSubject]:
@@ -312,6 +349,7 @@ class SQLiteOutbox:
             return OutboxStatus(
                 staged=int(counts.get("staged") or 0),
                 ready=int(counts.get("ready") or 0),
+                parked=int(counts.get("parked") or 0),
                 delivered_total=int(delivered),
                 failing=int(failing),
                 oldest_ready_age_s=None if oldest is None else round(time.time() - oldest, 1),
@@ -363,6 +401,29 @@ def _resolve_orphan(conn: sqlite3.Connection, batch_id: str, present: set[str]) 
         (len(events), type_counts, seq),
     )
     conn.execute("UPDATE outbox_payloads SET payload = ? WHERE seq = ?", (pack(events), seq))
+
+
+def _parked_event(entry: OutboxEntry) -> NewOutboxEvent:
+    """Parked events are never resolved against the graph: they carry no subject."""
+    return NewOutboxEvent(
+        entry.stream, entry.event_id, entry.event_type, entry.correlation_id,
+        entry.metadata_json, entry.data_json, "", "",
+    )  # fmt: skip
+
+
+def _insert_parked(
+    conn: sqlite3.Connection, event: NewOutboxEvent, error: str, attempts: int
+) -> None:
+    type_counts = json.dumps({event.event_type: 1})
+    seq = conn.execute(
+        _INSERT_BATCH,
+        (f"parked-{event.event_id}", "parked", "", 1, type_counts, time.time()),
+    ).lastrowid
+    conn.execute(_INSERT_PAYLOAD, (seq, pack([event])))
+    conn.execute(
+        "UPDATE outbox_batches SET attempts = ?, last_error = ? WHERE seq = ?",
+        (attempts + 1, error[:2000], seq),
+    )
 
 
 def _migrate_row_per_event_outbox(conn: sqlite3.Connection) -> None:
