@@ -73,6 +73,16 @@ TRICKY_VALUES: list[Any] = [
     Size.LARGE,
     b"raw bytes",
     [Colour.RED, Size.LARGE, {"k": Colour.RED}],
+    # long lists of one type take a shortcut; these check it writes the same
+    list(range(-5, 40)),
+    [0.1 * n for n in range(30)] + [-0.0, math.inf, -math.inf, math.nan, 1e-20, 1e300],
+    [1, 2.5, 3, 4.5, 5, 6.5, 7, 8.5, 9, 10],
+    [f'text {n} "q" \\ \n {chr(0x1F600)}' for n in range(20)] + ["", "\\", '"'],
+    [True, False, 1, 0, 2, 3, 4, 5, 6, 7],
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, None],
+    [Size.LARGE] * 12,
+    [Colour.RED] * 12,
+    tuple(range(20)),
 ]
 
 
@@ -99,8 +109,15 @@ def _random_value(rng: random.Random, depth: int = 0) -> Any:
         return rng.uniform(-1e6, 1e6) * rng.choice([1, 1e-12, 1e12])
     if pick == 4:
         return rng.randrange(1000)
-    if pick in (5, 6):
+    if pick == 5:
         return [_random_value(rng, depth + 1) for _ in range(rng.randrange(5))]
+    if pick == 6:  # long enough for the single-type shortcut, often of one type
+        kind = rng.randrange(3)
+        if kind == 0:
+            return [rng.randrange(-9, 9) for _ in range(12)]
+        if kind == 1:
+            return [rng.random() for _ in range(12)]
+        return [_random_value(rng, depth + 1) for _ in range(12)]
     if pick == 7:
         return tuple(_random_value(rng, depth + 1) for _ in range(rng.randrange(4)))
     keys = ["rank", "text", "name", "a b", "ключ", "x1"]

@@ -23,6 +23,10 @@ from typing import Any
 # Formatted map keys (`key`:); only exact str keys are remembered, a bounded number of them.
 _KEYS: dict[str, str] = {}
 _KEYS_MAX = 4096
+# Lists longer than this are checked for a single item type, to be encoded in one go.
+_SHORT = 8
+_NUMBERS: set[type] = {int, float}  # exactly these types: bool is written differently
+_TEXTS: set[type] = {str}
 
 
 def params_header(params: Mapping[Any, Any]) -> str:
@@ -41,7 +45,7 @@ def encode_value(value: Any) -> str:
     if kind is dict:
         return _map(value)
     if kind is list or kind is tuple:
-        return "[" + ",".join([encode_value(item) for item in value]) + "]"
+        return _list(value)
     if value is None:
         return "null"
     if kind is int or kind is float or kind is bool:
@@ -55,10 +59,22 @@ def _subclass_or_other(value: Any) -> str:
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, list | tuple):
-        return "[" + ",".join([encode_value(item) for item in value]) + "]"
+        return _list(value)
     if isinstance(value, dict):
         return _map(value)
     return str(value)
+
+
+def _list(value: list[Any] | tuple[Any, ...]) -> str:
+    """A long list of one basic type (the link columns, ids, texts) without a call per item."""
+    if len(value) > _SHORT:
+        kinds = set(map(type, value))
+        if kinds <= _NUMBERS:
+            return "[" + ",".join(map(str, value)) + "]"
+        if kinds == _TEXTS:
+            escaped = [text.replace("\\", "\\\\").replace('"', '\\"') for text in value]
+            return '["' + '","'.join(escaped) + '"]'
+    return "[" + ",".join([encode_value(item) for item in value]) + "]"
 
 
 def _map(value: Mapping[Any, Any]) -> str:

@@ -12,6 +12,7 @@ from interview_graph.graph.records import (
     DIMENSION_PARAMS,
     DIMENSION_RELS,
     ID_LABELS,
+    LINK_COLUMNS,
     NODE_KEYS,
     REL_ENDPOINTS,
     VOCABULARY_LABELS,
@@ -158,18 +159,19 @@ CREATE (i)-[:HAS_SENTENCE]->(s)
 CREATE (s)-[:PART_OF_FILE]->(f)
 WITH at, s ORDER BY at
 WITH collect(s) AS created
-FOREACH (pair IN CASE WHEN size(created) = 0 THEN [] ELSE $pairs END |
-  FOREACH (s IN [created[pair[0]]] | FOREACH (p IN [created[pair[1]]] |
-    CREATE (s)-[:FOLLOWS]->(p))))
-WITH created
 CALL (created) {
-  UNWIND $heads AS head
+  UNWIND CASE WHEN size(created) = 0 THEN [] ELSE range(0, size($pair_at) - 1) END AS k
+  WITH created[$pair_at[k]] AS s, created[$pair_previous[k]] AS p
+  CREATE (s)-[:FOLLOWS]->(p)
+}
+CALL (created) {
+  UNWIND CASE WHEN size(created) = 0 THEN [] ELSE $heads END AS head
   WITH created[head.at] AS s, head.order AS order
   MATCH (p:Sentence {interview_id: $interview_id, sequence_order: order})
   CREATE (s)-[:FOLLOWS]->(p)
 }
 CALL (created) {
-  UNWIND $tails AS tail
+  UNWIND CASE WHEN size(created) = 0 THEN [] ELSE $tails END AS tail
   WITH created[tail.at] AS s, tail.order AS order
   MATCH (n:Sentence {interview_id: $interview_id, sequence_order: order})
   CREATE (n)-[:FOLLOWS]->(s)
@@ -197,37 +199,61 @@ def _merge_distinct(param: str) -> str:
     )
 
 
-# Dimension nodes are shared: MERGEd once per distinct value of the batch (indexed_dimensions),
-# then every row picks its targets by position; no per-row MERGE or lookup.
+# List dimensions -> (relationship type, extra relationship properties from link columns).
+_LINKS: dict[str, tuple[str, str]] = {
+    "topics": ("MENTIONS_TOPIC", "level: $topic_level[i], "),
+    "keywords": ("MENTIONS_OVERALL_KEYWORD", ""),
+    "domain_keywords": ("MENTIONS_DOMAIN_KEYWORD", ""),
+}
+
+
+def _create_links(field: str) -> str:
+    """CREATE a list dimension's relationships from its link columns (records.LINK_COLUMNS):
+    the analysis and the target by position, rank (and level) per link, confidence per row."""
+    prefix, (rel_type, extra) = LINK_COLUMNS[field], _LINKS[field]
+    return (
+        f"CALL (created, {field}_nodes) {{ "
+        f"UNWIND range(0, size(${prefix}_at) - 1) AS i "
+        f"WITH created[${prefix}_at[i]] AS a, {field}_nodes[${prefix}_node[i]] AS target, i "
+        f"CREATE (a)-[:{rel_type} {{rank: ${prefix}_rank[i], {extra}"
+        f"confidence: $rows[${prefix}_at[i]].{prefix}_confidence}}]->(target) }}"
+    )
+
+
+# New analyses (records.create_analyses_params). All-or-nothing: unless every row's sentence
+# exists, nothing is written (the count, none, reports it). Then the shared dimension nodes
+# are MERGEd once per distinct value of the batch, and every row picks its targets by
+# position: no per-row MERGE or lookup. The list dimensions' relationships are created from
+# flat columns, one pass per dimension, after the analyses (collected in row order).
 CREATE_ANALYSES = (
-    "\n".join(_merge_distinct(param) for param in DIMENSION_PARAMS)
+    """
+CALL () { UNWIND $rows AS row MATCH (s:Sentence {sentence_id: row.sentence_id})
+  RETURN count(s) AS found }
+WITH found WHERE found = size($rows)
+"""
+    + "\n".join(_merge_distinct(param) for param in DIMENSION_PARAMS)
     + """
-UNWIND $rows AS row
+UNWIND range(0, size($rows) - 1) AS at
+WITH at, $rows[at] AS row, function_types_nodes, structure_types_nodes, purposes_nodes,
+     topics_nodes, keywords_nodes, domain_keywords_nodes
 MATCH (s:Sentence {sentence_id: row.sentence_id})
 CREATE (a:Analysis {analysis_id: row.analysis_id, created_at: row.created_at,
     sentence_id: row.sentence_id, model: row.model, model_version: row.model_version,
     confidence: row.confidence, confidence_keys: row.confidence_keys,
     confidence_values: row.confidence_values})
 CREATE (s)-[:HAS_ANALYSIS]->(a)
-WITH a, row, topics_nodes, keywords_nodes, domain_keywords_nodes,
+WITH at, a, row, topics_nodes, keywords_nodes, domain_keywords_nodes,
      function_types_nodes[row.function_type] AS ft,
      structure_types_nodes[row.structure_type] AS st, purposes_nodes[row.purpose] AS pu
 CREATE (a)-[:HAS_FUNCTION {confidence: row.function_confidence}]->(ft)
 CREATE (a)-[:HAS_STRUCTURE {confidence: row.structure_confidence}]->(st)
 CREATE (a)-[:HAS_PURPOSE {confidence: row.purpose_confidence}]->(pu)
-FOREACH (rank IN range(0, size(row.topics) - 1) |
-  FOREACH (tn IN [topics_nodes[row.topics[rank]]] |
-    CREATE (a)-[:MENTIONS_TOPIC {rank: rank, level: row.topic_levels[rank],
-                                 confidence: row.topic_confidence}]->(tn)))
-FOREACH (rank IN range(0, size(row.keywords) - 1) |
-  FOREACH (kn IN [keywords_nodes[row.keywords[rank]]] |
-    CREATE (a)-[:MENTIONS_OVERALL_KEYWORD {rank: rank,
-                                           confidence: row.keyword_confidence}]->(kn)))
-FOREACH (rank IN range(0, size(row.domain_keywords) - 1) |
-  FOREACH (dn IN [domain_keywords_nodes[row.domain_keywords[rank]]] |
-    CREATE (a)-[:MENTIONS_DOMAIN_KEYWORD {rank: rank,
-                                          confidence: row.domain_keyword_confidence}]->(dn)))
-RETURN count(a)
+WITH at, a, topics_nodes, keywords_nodes, domain_keywords_nodes ORDER BY at
+WITH collect(a) AS created, topics_nodes, keywords_nodes, domain_keywords_nodes
+"""
+    + "\n".join(_create_links(field) for field in LINK_COLUMNS)
+    + """
+RETURN size(created)
 """
 )
 

@@ -305,7 +305,20 @@ DIMENSION_PARAMS: dict[str, tuple[str, str, str]] = {
     "domain_keywords": ("DomainKeyword", "text", "domain_keywords"),
 }
 _SINGLE_DIMENSIONS = ("function_type", "structure_type", "purpose")
-_LIST_DIMENSIONS = ("topics", "keywords", "domain_keywords")
+
+# A list dimension's relationships in CREATE_ANALYSES are sent as columns, one entry per
+# relationship: `<prefix>_at` (the analysis' position in $rows), `<prefix>_node` (the target's
+# position in the dimension's distinct values) and `<prefix>_rank`; topics add `topic_level`.
+# Flat integer lists are cheap to encode and to parse, and the server creates the
+# relationships in one pass per dimension instead of one nested loop per row.
+LINK_COLUMNS: dict[str, str] = {
+    "topics": "topic",
+    "keywords": "keyword",
+    "domain_keywords": "domain_keyword",
+}
+_LINK_FIELDS = ("at", "node", "rank")
+# Row fields that travel as link columns instead.
+_ROW_LISTS = frozenset({*LINK_COLUMNS, "topic_levels"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,19 +476,18 @@ def _create_params(
     heads: Sequence[Mapping[str, Any]],
     tails: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
-    """CREATE_SENTENCES parameters for the new rows of one interview. FOLLOWS links:
-    `pairs` [at, previous at] by position in `rows`; `heads` / `tails` {at, order} for a row
-    whose predecessor / successor (at sequence_order `order`) is outside the batch."""
+    """CREATE_SENTENCES parameters for the new rows of one interview. FOLLOWS links inside the
+    batch as two columns of positions in `rows` (`pair_at` follows `pair_previous`); `heads` /
+    `tails` {at, order} for a row whose predecessor / successor (at sequence_order `order`) is
+    outside the batch."""
     at = {row["sentence_id"]: n for n, row in enumerate(rows)}
+    inside = [p for p in pairs if p["sentence_id"] in at and p["previous_id"] in at]
     return {
         "interview_id": interview_id,
         "filename": filename,
         "rows": rows,
-        "pairs": [
-            [at[p["sentence_id"]], at[p["previous_id"]]]
-            for p in pairs
-            if p["sentence_id"] in at and p["previous_id"] in at
-        ],
+        "pair_at": [at[p["sentence_id"]] for p in inside],
+        "pair_previous": [at[p["previous_id"]] for p in inside],
         "heads": [
             {"at": at[h["sentence_id"]], "order": h["sequence_order"] - 1}
             for h in heads
@@ -489,26 +501,34 @@ def _create_params(
     }
 
 
-def indexed_dimensions(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """CREATE_ANALYSES parameters: each dimension's distinct values (MERGEd once per batch, not
-    once per row), and rows that refer to them by position in those lists."""
-    tables: dict[str, dict[str, int]] = {
-        field: {} for field in (*_SINGLE_DIMENSIONS, *_LIST_DIMENSIONS)
+def create_analyses_params(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """CREATE_ANALYSES parameters for new analyses: each dimension's distinct values (MERGEd
+    once per batch, not once per row); the rows, naming their single-valued dimensions by
+    position in those lists; the list dimensions' relationships as columns (LINK_COLUMNS)."""
+    tables: dict[str, dict[str, int]] = {field: {} for _, _, field in DIMENSION_PARAMS.values()}
+    links: dict[str, list[Any]] = {
+        f"{prefix}_{column}": [] for prefix in LINK_COLUMNS.values() for column in _LINK_FIELDS
     }
-    indexed: list[dict[str, Any]] = []
-    for row in rows:
-        out = dict(row)
+    links["topic_level"] = []
+    out_rows: list[dict[str, Any]] = []
+    for at, row in enumerate(rows):
+        out = {key: value for key, value in row.items() if key not in _ROW_LISTS}
         for field in _SINGLE_DIMENSIONS:
             table = tables[field]
             out[field] = table.setdefault(row[field], len(table))
-        for field in _LIST_DIMENSIONS:
+        for field, prefix in LINK_COLUMNS.items():
             table = tables[field]
-            out[field] = [table.setdefault(value, len(table)) for value in row[field]]
-        indexed.append(out)
+            targets = row[field]
+            links[f"{prefix}_at"] += [at] * len(targets)
+            links[f"{prefix}_node"] += [table.setdefault(value, len(table)) for value in targets]
+            links[f"{prefix}_rank"] += range(len(targets))
+        links["topic_level"] += row["topic_levels"]
+        out_rows.append(out)
     params: dict[str, Any] = {
         name: list(tables[field]) for name, (_, _, field) in DIMENSION_PARAMS.items()
     }
-    params["rows"] = indexed
+    params["rows"] = out_rows
+    params.update(links)
     return params
 
 
@@ -527,7 +547,7 @@ def analysis_plan(
     counted: set[int] = set()
     if new:
         counted.add(len(statements))
-        statements.append((cypher.CREATE_ANALYSES, indexed_dimensions(new)))
+        statements.append((cypher.CREATE_ANALYSES, create_analyses_params(new)))
     if old:
         counted.add(len(statements))
         statements.append((cypher.WRITE_ANALYSES, {"rows": old}))
