@@ -335,6 +335,45 @@ class GraphStoreContract:
         with pytest.raises(GraphStoreError, match="write_interview must come first"):
             await store.write_sentences(make_sentences(interview, 2), interview.filename)
 
+    async def test_analyses_of_missing_sentences_are_rejected(self, store: GraphStore) -> None:
+        interview = make_interview()
+        sentences = make_sentences(interview, 4)
+        analyses = [make_analysis(s) for s in sentences]
+        await write_all(store, interview, sentences[:3])
+        with pytest.raises(GraphStoreError, match=r"1 analysis\(es\) refer to sentences"):
+            await store.write_analyses(analyses)
+
+        await store.write_sentences(sentences[3:], interview.filename)
+        await store.write_analyses(analyses)
+        written = await export_lines(store)
+        await store.delete_interview(interview.interview_id)
+        await write_all(store, interview, sentences, analyses)
+        assert await export_lines(store) == written
+
+    async def test_parameter_values_round_trip(self, store: GraphStore) -> None:
+        """Values that stress how parameters are encoded: escapes at the ends of strings,
+        long lists (written in one go), integers beyond double precision, tiny floats."""
+        texts = ["ends with \\", '\\"', '"quoted"', "tab\tnew\nline", "é 漢 😀", "a`b`c"]
+        interview = replace(make_interview(), participants=tuple(texts * 3), date="\\")
+        sentences = make_sentences(interview, len(texts), texts)
+        sentences[0] = replace(sentences[0], start_ms=2**53 + 1, end_ms=-(2**40))
+        analyses = [
+            replace(
+                make_analysis(s),
+                overall_keywords=tuple(f"{text}{n}" for n in range(12)),
+                topics=tuple(TopicMention(f"{text} topic {n}", n) for n in range(10)),
+                confidence={"function": 1e-20, "topics": 123456.789012345, "keywords": 0.0},
+            )
+            for s, text in zip(sentences, texts, strict=True)
+        ]
+        await write_all(store, interview, sentences, analyses, batch=4)
+        await store.write_analyses(analyses[:2])  # the MERGE path too
+
+        assert await store.get_interview(interview.interview_id) == interview
+        views = await store.get_sentences(interview.interview_id)
+        assert [v.sentence for v in views] == sentences
+        assert [v.analyses for v in views] == [(a,) for a in analyses]
+
     async def test_delete_interview_leaves_no_orphans(self, store: GraphStore) -> None:
         keep = make_interview(project="Keep", sha="b" * 64, title="Keep")
         gone = make_interview(project="Gone", sha="c" * 64, title="Gone")

@@ -44,6 +44,9 @@ class PlannedBatchWrites(ABC):
     @abstractmethod
     async def _prune_orphans(self, interview_id: str | None) -> None: ...
 
+    @abstractmethod
+    async def existing_ids(self, label: str, ids: Sequence[str]) -> set[str]: ...
+
     async def write_sentences(self, sentences: Sequence[Sentence], filename: str) -> None:
         if not sentences:
             return
@@ -78,10 +81,20 @@ class PlannedBatchWrites(ABC):
             interview_id,
         )
         if written != len(rows):
-            raise GraphStoreError(
-                f"{self.location}: write_analyses for interview {interview_id}: "
-                f"{len(rows) - written} analysis(es) refer to sentences that are not "
-                "in the graph; write_sentences must come first."
-            )
+            raise await self._missing_sentences(rows, interview_id)
         if stale > 0:
             await self._prune_orphans(interview_id)
+
+    async def _missing_sentences(
+        self, rows: Sequence[dict[str, object]], interview_id: str
+    ) -> GraphStoreError:
+        """Which analyses lack their sentence: new analyses are written all or nothing, so
+        the rows written do not tell."""
+        sentence_ids = [str(row["sentence_id"]) for row in rows]
+        found = await self.existing_ids("Sentence", sentence_ids)
+        missing = [sid for sid in sentence_ids if sid not in found]
+        return GraphStoreError(
+            f"{self.location}: write_analyses for interview {interview_id}: "
+            f"{len(missing)} analysis(es) refer to sentences that are not in the graph "
+            f"(e.g. {sorted(set(missing))[:3]}); write_sentences must come first."
+        )
