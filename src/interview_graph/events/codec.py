@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -31,8 +32,27 @@ _ENVELOPE_FIELDS = frozenset(DomainEvent.model_fields) - _STORE_OWNED
 
 
 def to_json(value: Any) -> str:
-    """Compact UTF-8 JSON; control characters are escaped, so no NUL reaches a database."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    """Compact UTF-8 JSON; control characters are escaped, so no NUL reaches a database.
+
+    orjson writes the same text as json.dumps(ensure_ascii=False, compact) except float
+    exponents (1e-7, not 1e-07) at a fifth of the cost; every stored document goes through
+    it (the dual-write's fast encoders too), so both paths stay byte-identical. orjson writes
+    NaN and infinity as null, so they are refused first, as json.dumps(allow_nan=False) does.
+    """
+    require_finite(value)
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def require_finite(value: Any) -> None:
+    if type(value) is float:
+        if not math.isfinite(value):
+            raise ValueError(f"out of range float values are not JSON compliant: {value}")
+    elif isinstance(value, dict):
+        for item in value.values():
+            require_finite(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            require_finite(item)
 
 
 def encode_metadata(event: DomainEvent) -> dict[str, Any]:
