@@ -2,12 +2,14 @@
 embedded FalkorDB and into Neo4j, and the batched writer against the plan's naive writer
 (one transaction per sentence and one per analysis) into Neo4j, write only, same data.
 
-Analysis alone and the two pipelines run in interleaved rounds (each round a new project, so
-every pipeline run writes new nodes), and the table gives medians: on a shared machine the
-load changes between runs, and a ratio of runs made back to back is steadier. Each run also
-reports CPU seconds: this process, the segmentation workers and the graph server. On a busy
-machine every CPU second of writing costs wall time, so "write CPU" (a pipeline run's CPU
-less analysis alone's) is the figure the write path is tuned by.
+Analysis alone and the two pipelines run interleaved (alone, FalkorDB, alone, Neo4j, ...,
+alone; each pipeline run into a new project, so it writes new nodes), and every pipeline run
+is compared with the mean of the analysis-alone runs just before and after it: on a shared
+machine the load changes from minute to minute. The tables give medians. Each run also
+reports CPU seconds of this process, the segmentation workers and the graph server. The
+machine's cores are busy during analysis, so every CPU second spent writing costs wall time:
+"write CPU" (this process's CPU over analysis alone's, plus the graph server's) is the figure
+the write path is tuned by; the workers do the same work either way and are left out of it.
 
 Run: `./run shell bench/pipeline_throughput.py [--sentences 5000] [--rounds 3]`.
 """
@@ -71,10 +73,6 @@ class Run:
     worker_cpu: float = 0.0
     server_cpu: float | None = None
     count: int = 0
-
-    @property
-    def total_cpu(self) -> float:
-        return self.main_cpu + self.worker_cpu + (self.server_cpu or 0.0)
 
 
 @contextmanager
@@ -168,16 +166,28 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def cpu_row(name: str, runs: list[Run], alone: list[Run]) -> tuple[str, ...]:
+def mean_run(first: Run, second: Run) -> Run:
+    return Run(
+        seconds=(first.seconds + second.seconds) / 2,
+        main_cpu=(first.main_cpu + second.main_cpu) / 2,
+        worker_cpu=(first.worker_cpu + second.worker_cpu) / 2,
+        count=first.count,
+    )
+
+
+def write_cpu(run: Run, baseline: Run) -> float:
+    return run.main_cpu - baseline.main_cpu + (run.server_cpu or 0.0)
+
+
+def cpu_row(name: str, runs: list[Run], baselines: list[Run] | None) -> tuple[str, ...]:
     server = [r.server_cpu for r in runs if r.server_cpu is not None]
-    write_cpu = [r.total_cpu - a.total_cpu for r, a in zip(runs, alone, strict=True)]
+    writes = [write_cpu(r, b) for r, b in zip(runs, baselines or [], strict=False)]
     return (
         name,
         f"{median([r.main_cpu for r in runs]):.2f}",
         f"{median([r.worker_cpu for r in runs]):.2f}",
         f"{median(server):.2f}" if server else "-",
-        f"{median([r.total_cpu for r in runs]):.2f}",
-        f"{median(write_cpu):+.2f}" if runs is not alone else "-",
+        f"{median(writes):+.2f}" if writes else "-",
     )
 
 
@@ -219,19 +229,28 @@ async def rounds_of_runs(
     segmenter: Any,
     rounds: int,
 ) -> dict[str, list[Run]]:
-    """Analysis alone, pipeline -> FalkorDB, pipeline -> Neo4j, in `rounds` interleaved rounds;
-    both graph servers run (idle) throughout."""
+    """Alone, FalkorDB, alone, Neo4j, ... for `rounds` rounds, then alone once more; both
+    graph servers run (idle) throughout. "<kind>_baseline": the mean of the analysis-alone
+    runs either side of each pipeline run."""
     runs: dict[str, list[Run]] = {"alone": [], "falkordb": [], "neo4j": []}
+
+    async def alone() -> Run:
+        interview_id = f"{len(runs['alone']):08d}-3333-4333-8333-333333333333"
+        run, _, _ = await analysis_alone(Settings(), path, segmenter, interview_id)
+        runs["alone"].append(run)
+        return run
+
+    await alone()
     for n in range(rounds):
-        interview_id = f"{n:08d}-3333-4333-8333-333333333333"
-        alone, _, _ = await analysis_alone(Settings(), path, segmenter, interview_id)
-        runs["alone"].append(alone)
         project = f"bench-round-{n}"  # a new project: new interview, sentence and analysis ids
         for kind, graph, server in zip(("falkordb", "neo4j"), graphs, servers, strict=True):
             runs[kind].append(await whole_pipeline(graph, path, segmenter, project, server))
+            before, after = runs["alone"][-1], await alone()
+            runs[f"{kind}_baseline"] = [*runs.get(f"{kind}_baseline", []), mean_run(before, after)]
         print(
-            f"round {n + 1}/{rounds}: alone {alone.seconds:.2f}s, "
-            f"FalkorDB {runs['falkordb'][-1].seconds:.2f}s, Neo4j {runs['neo4j'][-1].seconds:.2f}s",
+            f"round {n + 1}/{rounds}: FalkorDB {runs['falkordb'][-1].seconds:.2f}s, "
+            f"Neo4j {runs['neo4j'][-1].seconds:.2f}s, analysis alone "
+            + ", ".join(f"{r.seconds:.2f}s" for r in runs["alone"][-3:]),
             flush=True,
         )
     return runs
@@ -271,8 +290,8 @@ def report(
     rows = [row("analysis alone (segment + analyze, 2 processes)", n, alone_s, alone_s)]
     ratios: dict[str, float] = {}
     for kind, name in (("falkordb", "FalkorDB (embedded)"), ("neo4j", "Neo4j")):
-        pairs = zip(runs[kind], runs["alone"], strict=True)
-        ratios[kind] = median([r.seconds / a.seconds for r, a in pairs])
+        pairs = zip(runs[kind], runs[f"{kind}_baseline"], strict=True)
+        ratios[kind] = median([r.seconds / b.seconds for r, b in pairs])
         seconds = median([r.seconds for r in runs[kind]])
         cells = row(f"whole pipeline -> {name}", runs[kind][0].count, seconds, None)
         rows.append((*cells[:4], f"{ratios[kind]:.2f}"))
@@ -281,15 +300,17 @@ def report(
         naive = "naive writer -> Neo4j (1 tx per sentence + 1 per analysis), write only"
         rows.append(row(naive, n, naive_s, None))
     print(f"machine: {machine()}")
-    print(f"medians of {rounds} interleaved rounds; x analysis-alone: median of per-round ratios")
+    print(
+        f"medians of {rounds} rounds; x analysis-alone: a pipeline run over the mean of the "
+        "analysis-alone runs either side of it"
+    )
     print(table(rows, ("run", "sentences", "seconds", "sentences/s", "x analysis-alone")))
     cpu_rows = [
-        cpu_row("analysis alone", runs["alone"], runs["alone"]),
-        cpu_row("whole pipeline -> FalkorDB", runs["falkordb"], runs["alone"]),
-        cpu_row("whole pipeline -> Neo4j", runs["neo4j"], runs["alone"]),
+        cpu_row("analysis alone", runs["alone"], None),
+        cpu_row("whole pipeline -> FalkorDB", runs["falkordb"], runs["falkordb_baseline"]),
+        cpu_row("whole pipeline -> Neo4j", runs["neo4j"], runs["neo4j_baseline"]),
     ]
-    header = ("CPU seconds (medians)", "this process", "workers", "graph server", "total",
-              "write CPU")  # fmt: skip
+    header = ("CPU seconds (medians)", "this process", "workers", "graph server", "write CPU")
     print(table(cpu_rows, header))
     if naive_s is not None:
         print(f"batched vs naive writer (Neo4j, write only): {naive_s / batched_s:.1f}x faster")
