@@ -1,0 +1,139 @@
+"""The write plans and their parameters (records.py), without a database."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+from interview_graph.domain.model import TopicMention
+from interview_graph.graph import falkordb_cypher as cypher
+from interview_graph.graph.records import (
+    analysis_plan,
+    analysis_row,
+    analysis_write_row,
+    create_analyses_params,
+    sentence_plan,
+    sentence_row,
+    storable_float,
+    write_row_keep,
+)
+from tests.integration.graph_contract import make_analysis, make_interview, make_sentences
+
+
+def _analyses() -> list[Any]:
+    sentences = make_sentences(make_interview(), 6)
+    analyses = [make_analysis(s) for s in sentences]
+    analyses[1] = replace(
+        analyses[1],
+        topics=(TopicMention("goals", 1), TopicMention("goals", 3)),
+        overall_keywords=("b", "a", "b"),
+        confidence={"function_type": 0.25, "structure_type": 0.5},
+    )
+    analyses[2] = replace(analyses[2], topics=(), overall_keywords=(), confidence={})
+    return analyses
+
+
+def test_write_rows_carry_what_the_map_rows_carry() -> None:
+    """The flat write row holds the same facts as analysis_row (still used by projection),
+    and its relationship signatures are the same: stale deletes compare them with the graph."""
+    for analysis in _analyses():
+        flat, maps = analysis_write_row(analysis), analysis_row(analysis)
+        assert write_row_keep(flat) == maps["keep"]
+        for key in ("analysis_id", "confidence", "confidence_keys", "confidence_values"):
+            assert flat[key] == maps[key]
+        for key in ("function", "structure", "purpose"):
+            assert flat[f"{key}_confidence"] == maps[f"{key}_confidence"]
+        assert flat["topics"] == [t["name"] for t in maps["topics"]]
+        assert flat["topic_levels"] == [t["level"] for t in maps["topics"]]
+        assert [flat["topic_confidence"]] * len(flat["topics"]) == [
+            t["confidence"] for t in maps["topics"]
+        ]
+        assert flat["keywords"] == [k["text"] for k in maps["keywords"]]
+        assert flat["domain_keywords"] == [k["text"] for k in maps["domain_keywords"]]
+
+
+def test_create_parameters_name_every_target_once_and_link_by_position() -> None:
+    rows = [analysis_write_row(a) for a in _analyses()]
+    params = create_analyses_params(rows)
+    for name, field in (("topics", "topics"), ("keywords", "keywords")):
+        values = params[name]
+        assert len(values) == len(set(values))
+        assert set(values) == {value for row in rows for value in row[field]}
+    assert params["function_types"][params["rows"][1]["function_type"]] == rows[1]["function_type"]
+    # The link columns rebuild every analysis' list, in rank order.
+    for field, prefix in (("topics", "topic"), ("keywords", "keyword")):
+        rebuilt: list[list[str]] = [[] for _ in rows]
+        at_, node_, rank_ = (params[f"{prefix}_{column}"] for column in ("at", "node", "rank"))
+        for at, node, rank in zip(at_, node_, rank_, strict=True):
+            assert rank == len(rebuilt[at])
+            rebuilt[at].append(params[field][node])
+        assert rebuilt == [row[field] for row in rows]
+    assert params["topic_level"] == [level for row in rows for level in row["topic_levels"]]
+    assert all("topics" not in row and "topic_levels" not in row for row in params["rows"])
+    assert rows[0]["topics"] == ["goals", "topic-0"]  # the input rows are left as they were
+
+
+def test_analysis_plan_splits_new_from_existing() -> None:
+    rows = [analysis_write_row(a) for a in _analyses()]
+    plan = analysis_plan(cypher, [*rows, rows[0]], {rows[4]["analysis_id"]})
+    queries = [query for query, _ in plan.statements]
+    assert queries == [
+        cypher.DELETE_STALE_DIMENSIONS,
+        cypher.CREATE_ANALYSES,
+        cypher.WRITE_ANALYSES,
+    ]
+    assert plan.stale == {0} and plan.counted == {1, 2}
+    assert len(plan.statements[1][1]["rows"]) == 5  # new: all but the existing one
+    old_ids = [row["analysis_id"] for row in plan.statements[2][1]["rows"]]
+    assert old_ids == [rows[4]["analysis_id"], rows[0]["analysis_id"]]  # existing + the repeat
+
+
+def test_a_new_sentence_batch_is_one_statement_with_its_links() -> None:
+    interview = make_interview()
+    rows = [sentence_row(s) for s in make_sentences(interview, 8)]
+    plan = sentence_plan(cypher, rows[2:6], "f.txt", set())
+    [(query, params)] = plan.statements
+    assert query == cypher.CREATE_SENTENCES and plan.counted == {0}
+    assert params["interview_id"] == interview.interview_id
+    assert list(zip(params["pair_at"], params["pair_previous"], strict=True)) == [
+        (1, 0),
+        (2, 1),
+        (3, 2),
+    ]
+    assert params["heads"] == [{"at": 0, "order": 1}]
+    assert params["tails"] == [{"at": 3, "order": 6}]
+
+
+def test_a_mixed_sentence_batch_links_new_to_existing_by_id() -> None:
+    rows = [sentence_row(s) for s in make_sentences(make_interview(), 6)]
+    existing = {rows[2]["sentence_id"]}
+    plan = sentence_plan(cypher, rows[1:5], "f.txt", existing)
+    queries = [query for query, _ in plan.statements]
+    assert queries == [
+        cypher.CREATE_SENTENCES,
+        cypher.WRITE_SENTENCES,
+        cypher.DELETE_STALE_SOURCE_FILES,
+        cypher.CREATE_PAIRS,
+        cypher.LINK_PAIRS,
+    ]
+    create = plan.statements[0][1]
+    assert [row["sequence_order"] for row in create["rows"]] == [1, 3, 4]
+    assert list(zip(create["pair_at"], create["pair_previous"], strict=True)) == [(2, 1)]
+    assert create["heads"] == [{"at": 0, "order": 0}]
+    [fresh] = plan.statements[3][1]["rows"]  # order 3 (new) follows order 2 (existing)
+    assert (fresh["sentence_id"], fresh["previous_id"]) == (
+        rows[3]["sentence_id"],
+        rows[2]["sentence_id"],
+    )
+    [known] = plan.statements[4][1]["rows"]  # order 2 (existing) follows order 1 (new)
+    assert known["sentence_id"] == rows[2]["sentence_id"]
+
+
+def test_storable_floats_keep_the_sign_of_zero_and_repeat_exactly() -> None:
+    assert math.copysign(1.0, storable_float(-0.0)) == -1.0
+    assert math.copysign(1.0, storable_float(0.0)) == 1.0
+    for _ in range(2):  # the second time from the memo
+        assert storable_float(0.1 + 0.2) == 0.3
+        assert storable_float(1 / 3) == float(f"{1 / 3:.15g}")
+    assert math.isnan(storable_float(math.nan))
