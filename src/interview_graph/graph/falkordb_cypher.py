@@ -222,7 +222,7 @@ def _create_links(field: str) -> str:
 # position: no per-row MERGE or lookup. The list dimensions' relationships are created from
 # flat columns, one pass per dimension, after the analyses (collected in row order).
 # FalkorDB's range index never finds an empty string (a MERGE on "" creates another node): a
-# batch with an empty keyword adds one such node, as the per-row MERGE it replaces did.
+# batch with an empty keyword or topic adds one such node (a gap of the server, not new here).
 CREATE_ANALYSES = (
     """
 CALL { UNWIND $rows AS row MATCH (s:Sentence {sentence_id: row.sentence_id})
