@@ -14,7 +14,11 @@ Design (the README's "Dual-write guarantees" section says the same for operators
   event already in the store is a no-op and never makes a batch fail), with exponential
   backoff and jitter while the store is down, slow or failing. Event ids are deterministic,
   so a delivery retried after a crash is idempotent. The pipeline only ever waits for the
-  local outbox, never for the store.
+  local outbox, never for the store. Woken by a commit, the deliverer lingers a moment to
+  gather several graph writes into one append: per event, that is most of its CPU saved.
+- A batch the store keeps *rejecting* (it answers, and says no) is delivered event by event;
+  the events it still rejects are parked in the outbox with the error, so one poison event
+  never holds back the events behind it. An outage is never a reason to park.
 """
 
 from __future__ import annotations
