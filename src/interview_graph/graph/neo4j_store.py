@@ -1,9 +1,10 @@
 """GraphStore on Neo4j through the official async driver.
 
 The statements of one batch run in one managed transaction (retried by the driver on transient
-errors), so a batch is all-or-nothing and costs one commit, never one per sentence. The
-transaction first asks which of the batch's ids exist: new rows take CREATE statements (no
-relationship MERGE, no stale deletes), existing ones the idempotent MERGE statements.
+errors), so a batch is all-or-nothing and costs one commit, never one per sentence. A batch
+is first written as all new (CREATE statements: no relationship MERGE, no stale deletes); if
+a unique constraint refuses that, it is planned again from the ids the graph holds, and
+existing rows take the idempotent MERGE statements (see `_write_batch`).
 """
 
 from __future__ import annotations
