@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
-from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUnavailable
 
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
 from interview_graph.graph import falkordb_cypher, neo4j_cypher
@@ -172,6 +172,10 @@ def refuse_missing(
     )
 
 
+class ProjectedNodeExists(GraphStoreError):
+    """A CREATE met a node that exists (unique constraint): the batch is planned again."""
+
+
 def _checkpoint_position(rows: list[list[Any]]) -> int | None:
     if not rows:
         return None
@@ -254,45 +258,51 @@ class Neo4jProjectionTarget(Neo4jGraphStore):
         statuses: Mapping[str, InterviewStatus],
         checkpoint: ProjectionCheckpoint,
     ) -> None:
-        """One transaction: look up parents and existing ids, then run the write plans."""
+        """One transaction: look up the parents, then run the write plans.
+
+        Optimistic, like the pipeline's Neo4j writes: the batch is first planned as all new
+        (a rebuild, the common case) without asking which ids exist. Should a node exist
+        after all, its unique constraint refuses the CREATE, the transaction is undone, and
+        the batch is planned again from the ids the graph holds (MERGE for those).
+        """
         params = projection_params(interviews, sentences, analyses, statuses, checkpoint)
         interview_ids, sentence_ids = parents_to_check(params)
         batch_files = {row["interview_id"]: row["filename"] for row in params["interviews"]}
+        batch_ids = {
+            "Sentence": [row["sentence_id"] for row in params["sentences"]],
+            "Analysis": [row["analysis_id"] for row in params["analyses"]],
+        }
 
         async def rows_of(tx: AsyncManagedTransaction, query: str, ids: list[str]) -> list[Any]:
             if not ids:
                 return []
             return list(await (await tx.run(query, {"ids": ids})).values())
 
-        async def work(tx: AsyncManagedTransaction) -> None:
-            found = await rows_of(tx, INTERVIEW_FILENAMES, interview_ids)
-            filenames = {**{str(i): str(f) for i, f in found}, **batch_files}
-            known = await rows_of(tx, neo4j_cypher.EXISTING_IDS["Sentence"], sentence_ids)
-            found_sentences = {str(row[0]) for row in known}
-            refuse_missing(
-                self.location,
-                checkpoint,
-                [i for i in interview_ids if i not in filenames],
-                [s for s in sentence_ids if s not in found_sentences],
-            )
-            existing = {
-                label: {str(row[0]) for row in await rows_of(tx, query, ids)}
-                for label, query, ids in (
-                    (
-                        "Sentence",
-                        neo4j_cypher.EXISTING_IDS["Sentence"],
-                        [row["sentence_id"] for row in params["sentences"]],
-                    ),
-                    (
-                        "Analysis",
-                        neo4j_cypher.EXISTING_IDS["Analysis"],
-                        [row["analysis_id"] for row in params["analyses"]],
-                    ),
+        def work(all_new: bool) -> Any:
+            async def in_transaction(tx: AsyncManagedTransaction) -> None:
+                found = await rows_of(tx, INTERVIEW_FILENAMES, interview_ids)
+                filenames = {**{str(i): str(f) for i, f in found}, **batch_files}
+                known = await rows_of(tx, neo4j_cypher.EXISTING_IDS["Sentence"], sentence_ids)
+                found_sentences = {str(row[0]) for row in known}
+                refuse_missing(
+                    self.location,
+                    checkpoint,
+                    [i for i in interview_ids if i not in filenames],
+                    [s for s in sentence_ids if s not in found_sentences],
                 )
-            }
-            await self._run_projection(tx, params, filenames, existing, checkpoint)
+                existing: dict[str, set[str]] = {label: set() for label in batch_ids}
+                if not all_new:
+                    for label, ids in batch_ids.items():
+                        query = neo4j_cypher.EXISTING_IDS[label]
+                        existing[label] = {str(row[0]) for row in await rows_of(tx, query, ids)}
+                await self._run_projection(tx, params, filenames, existing, checkpoint)
 
-        await self._in_transaction(work, "apply_projection_batch", write=True)
+            return in_transaction
+
+        try:
+            await self._in_transaction(work(True), "apply_projection_batch", write=True)
+        except ProjectedNodeExists:
+            await self._in_transaction(work(False), "apply_projection_batch", write=True)
 
     async def _run_projection(
         self,
@@ -355,6 +365,8 @@ class Neo4jProjectionTarget(Neo4jGraphStore):
                 f"{self.location}: {operation} failed, server unreachable: {exc}. "
                 "Start it or set NEO4J_URI."
             ) from exc
+        except ConstraintError as exc:
+            raise ProjectedNodeExists(f"{self.location}: {operation} failed: {exc}") from exc
         except (Neo4jError, DriverError) as exc:
             raise GraphStoreError(f"{self.location}: {operation} failed: {exc}") from exc
 
