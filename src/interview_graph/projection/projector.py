@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from interview_graph.domain.events import (
     DomainEvent,
@@ -45,8 +45,31 @@ class ProjectionCheckpoint:
     position: int
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """A batch as a target will write it (its rows), made before the write begins."""
+
+    checkpoint: ProjectionCheckpoint
+    params: Mapping[str, Any]
+
+
 class ProjectionTarget(Protocol):
-    """What the projection needs from a graph store (both adapters implement it)."""
+    """What the projection needs from a graph store (both adapters implement it).
+
+    `prepare_projection_batch` only computes (no I/O), so the projector prepares the next
+    batch while the previous one is being written; `apply_projection_batch` is the two steps.
+    """
+
+    def prepare_projection_batch(
+        self,
+        interviews: Sequence[Interview],
+        sentences: Sequence[Sentence],
+        analyses: Sequence[Analysis],
+        statuses: Mapping[str, InterviewStatus],
+        checkpoint: ProjectionCheckpoint,
+    ) -> PreparedBatch: ...
+
+    async def write_projection_batch(self, batch: PreparedBatch) -> None: ...
 
     async def apply_projection_batch(
         self,
@@ -176,13 +199,15 @@ class Projector:
     async def catch_up(self) -> ProjectionReport:
         """Apply everything after the checkpoint, page by page, then return.
 
-        The next page is read while the current batch is written: decoding events and the
-        graph's work on the previous batch then overlap instead of taking turns.
+        Three steps overlap instead of taking turns: the next page is read (and decoded)
+        and folded and prepared while the graph writes the current batch. Batches are still
+        written one after the other, each once the previous one has committed.
         """
         started = time.perf_counter()
         position = await self.checkpoint()
         report = ProjectionReport(name=self._name, started_from=position, position=position)
         next_page: asyncio.Task[list[DomainEvent]] | None = self._read_after(position)
+        writing: asyncio.Task[None] | None = None
         try:
             while next_page is not None:
                 page = await next_page
@@ -192,14 +217,32 @@ class Projector:
                 batch = fold_events(page)
                 if len(page) == self._batch_size:
                     next_page = self._read_after(batch.position)
-                await self._apply(batch, report)
+                prepared = self._prepare(batch)
+                if writing is not None:
+                    await writing
+                writing = asyncio.create_task(self._write(prepared, batch, report))
+            if writing is not None:
+                await writing
         finally:
-            if next_page is not None:
-                next_page.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await next_page
+            for task in (next_page, writing):
+                await _discard(task)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _prepare(self, batch: ProjectionBatch) -> PreparedBatch:
+        return self._target.prepare_projection_batch(
+            batch.interviews,
+            batch.sentences,
+            batch.analyses,
+            batch.statuses,
+            ProjectionCheckpoint(name=self._name, position=batch.position),
+        )
+
+    async def _write(
+        self, prepared: PreparedBatch, batch: ProjectionBatch, report: ProjectionReport
+    ) -> None:
+        await self._target.write_projection_batch(prepared)
+        self._counted(batch, report)
 
     def _read_after(self, position: int) -> asyncio.Task[list[DomainEvent]]:
         return asyncio.create_task(self._store.read_all(position, limit=self._batch_size))
@@ -264,16 +307,23 @@ class Projector:
             stopped.cancel()
 
     async def _apply(self, batch: ProjectionBatch, report: ProjectionReport) -> None:
-        await self._target.apply_projection_batch(
-            batch.interviews,
-            batch.sentences,
-            batch.analyses,
-            batch.statuses,
-            ProjectionCheckpoint(name=self._name, position=batch.position),
-        )
+        await self._target.write_projection_batch(self._prepare(batch))
+        self._counted(batch, report)
+
+    def _counted(self, batch: ProjectionBatch, report: ProjectionReport) -> None:
         report.count(batch)
         if self._on_progress is not None:
             self._on_progress(report)
+
+
+async def _discard(task: asyncio.Task[Any] | None) -> None:
+    """Stop a task that is no longer wanted; its outcome (a result, an error already being
+    reported by the caller, or the cancellation) is collected, never raised."""
+    if task is None:
+        return
+    if not task.done():
+        task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 def _drain_nowait(queue: asyncio.Queue[DomainEvent]) -> list[DomainEvent]:

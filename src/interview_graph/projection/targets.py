@@ -38,7 +38,7 @@ from interview_graph.graph.records import (
     sentence_plan,
     sentence_row,
 )
-from interview_graph.projection.projector import ProjectionCheckpoint
+from interview_graph.projection.projector import PreparedBatch, ProjectionCheckpoint
 
 WIPE_CHUNK = 10_000
 
@@ -205,8 +205,22 @@ def neo4j_plans(
     return plans
 
 
-class FalkorDBProjectionTarget(FalkorDBGraphStore):
-    """The FalkorDB adapter, able to take projected batches."""
+class _PreparedBatches:
+    """prepare (rows only, no I/O) and apply, the same for both backends."""
+
+    def prepare_projection_batch(
+        self,
+        interviews: Sequence[Interview],
+        sentences: Sequence[Sentence],
+        analyses: Sequence[Analysis],
+        statuses: Mapping[str, InterviewStatus],
+        checkpoint: ProjectionCheckpoint,
+    ) -> PreparedBatch:
+        params = projection_params(interviews, sentences, analyses, statuses, checkpoint)
+        return PreparedBatch(checkpoint, params)
+
+    async def write_projection_batch(self, batch: PreparedBatch) -> None:
+        raise NotImplementedError
 
     async def apply_projection_batch(
         self,
@@ -216,7 +230,16 @@ class FalkorDBProjectionTarget(FalkorDBGraphStore):
         statuses: Mapping[str, InterviewStatus],
         checkpoint: ProjectionCheckpoint,
     ) -> None:
-        params = projection_params(interviews, sentences, analyses, statuses, checkpoint)
+        await self.write_projection_batch(
+            self.prepare_projection_batch(interviews, sentences, analyses, statuses, checkpoint)
+        )
+
+
+class FalkorDBProjectionTarget(_PreparedBatches, FalkorDBGraphStore):
+    """The FalkorDB adapter, able to take projected batches."""
+
+    async def write_projection_batch(self, batch: PreparedBatch) -> None:
+        params, checkpoint = batch.params, batch.checkpoint
         interview_ids, sentence_ids = parents_to_check(params)
         found_interviews = await self.existing_ids("Interview", interview_ids)
         found_sentences = await self.existing_ids("Sentence", sentence_ids)
@@ -239,7 +262,7 @@ class FalkorDBProjectionTarget(FalkorDBGraphStore):
                 return
 
 
-class Neo4jProjectionTarget(Neo4jGraphStore):
+class Neo4jProjectionTarget(_PreparedBatches, Neo4jGraphStore):
     """The Neo4j adapter, able to take projected batches."""
 
     async def ensure_schema(self) -> None:
@@ -250,14 +273,7 @@ class Neo4jProjectionTarget(Neo4jGraphStore):
 
         await self._in_transaction(work, "ensure_schema", write=True)
 
-    async def apply_projection_batch(
-        self,
-        interviews: Sequence[Interview],
-        sentences: Sequence[Sentence],
-        analyses: Sequence[Analysis],
-        statuses: Mapping[str, InterviewStatus],
-        checkpoint: ProjectionCheckpoint,
-    ) -> None:
+    async def write_projection_batch(self, batch: PreparedBatch) -> None:
         """One transaction: look up the parents, then run the write plans.
 
         Optimistic, like the pipeline's Neo4j writes: the batch is first planned as all new
@@ -265,7 +281,7 @@ class Neo4jProjectionTarget(Neo4jGraphStore):
         after all, its unique constraint refuses the CREATE, the transaction is undone, and
         the batch is planned again from the ids the graph holds (MERGE for those).
         """
-        params = projection_params(interviews, sentences, analyses, statuses, checkpoint)
+        params, checkpoint = batch.params, batch.checkpoint
         interview_ids, sentence_ids = parents_to_check(params)
         batch_files = {row["interview_id"]: row["filename"] for row in params["interviews"]}
         batch_ids = {
