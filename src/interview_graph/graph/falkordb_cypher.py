@@ -403,3 +403,81 @@ def _rel_page(rel: str, scoped: bool) -> str:
 EXPORT_RELS: dict[tuple[str, bool], str] = {
     (rel, scoped): _rel_page(rel, scoped) for rel in REL_ENDPOINTS for scoped in (False, True)
 }
+
+
+# --- projection (projection/targets.py): batches rebuilt from the event log ---------------
+# Each batch is written with the `ProjectionCheckpoint {name, position}` node it reaches; the
+# label is not in records.NODE_KEYS, so `export` and `stats` never show it.
+
+PROJECT_INTERVIEWS = """
+UNWIND $interviews AS row
+MERGE (p:Project {project_id: row.project_id})
+SET p.name = row.project_name
+MERGE (i:Interview {interview_id: row.interview_id})
+ON CREATE SET i.created_at = row.created_at
+SET i.project_id = row.project_id, i.title = row.title, i.source = row.source,
+    i.filename = row.filename, i.language = row.language, i.status = row.status,
+    i.content_sha256 = row.content_sha256, i.date = row.date, i.participants = row.participants
+MERGE (p)-[:CONTAINS_INTERVIEW]->(i)
+"""
+
+# Like WRITE_SENTENCES, with each sentence's file taken from its interview.
+PROJECT_SENTENCES = """
+UNWIND $sentences AS row
+MATCH (i:Interview {interview_id: row.interview_id})
+MERGE (f:SourceFile {filename: i.filename})
+MERGE (s:Sentence {sentence_id: row.sentence_id})
+SET s.interview_id = row.interview_id, s.sequence_order = row.sequence_order,
+    s.text = row.text, s.speaker = row.speaker, s.start_ms = row.start_ms,
+    s.end_ms = row.end_ms, s.start_char = row.start_char, s.end_char = row.end_char
+MERGE (i)-[:HAS_SENTENCE]->(s)
+MERGE (s)-[:PART_OF_FILE]->(f)
+"""
+
+PROJECT_STATUSES = """
+UNWIND $statuses AS row
+MATCH (i:Interview {interview_id: row.interview_id})
+SET i.status = row.status
+"""
+
+SAVE_CHECKPOINT = """
+MERGE (c:ProjectionCheckpoint {name: $name})
+SET c.position = $position
+RETURN c.position
+"""
+
+# properties(): a database that never saw the label answers without a warning.
+READ_CHECKPOINT = "MATCH (c:ProjectionCheckpoint {name: $name}) RETURN properties(c)"
+
+# A rebuild empties its target first, in bounded chunks.
+WIPE = "MATCH (n) WITH n LIMIT $chunk DETACH DELETE n RETURN count(n)"
+
+
+def _rename_rows(statement: str, name: str) -> str:
+    """An `UNWIND $rows AS row` statement above with `$rows` renamed, so several share one
+    query; a trailing count is dropped."""
+    if "UNWIND $rows AS row" not in statement:
+        raise AssertionError(f"expected an `UNWIND $rows AS row` statement, got {statement!r}")
+    renamed = statement.replace("UNWIND $rows AS row", f"UNWIND ${name} AS row")
+    return renamed.replace("RETURN count(a)", "").rstrip()
+
+
+# (parameter, statement) in write order. Every part MERGEs, so one query serves new and
+# existing rows alike.
+PROJECT_PARTS: tuple[tuple[str, str], ...] = (
+    ("interviews", PROJECT_INTERVIEWS),
+    ("sentences", PROJECT_SENTENCES),
+    ("pairs", _rename_rows(LINK_PAIRS, "pairs")),
+    ("heads", _rename_rows(LINK_PREVIOUS, "heads")),
+    ("tails", _rename_rows(LINK_NEXT, "tails")),
+    ("analyses", _rename_rows(WRITE_ANALYSES, "analyses")),
+    ("statuses", PROJECT_STATUSES),
+)
+
+# A whole batch and its checkpoint as one query, which FalkorDB runs atomically. Every part
+# ends in an aggregation, which yields one row even when the part's list is empty, so the
+# following parts (and the checkpoint) always run.
+PROJECT_BATCH = (
+    "".join(f"{query.strip()}\nWITH count(*) AS _{name}\n" for name, query in PROJECT_PARTS)
+    + SAVE_CHECKPOINT.strip()
+)

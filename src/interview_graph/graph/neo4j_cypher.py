@@ -408,3 +408,49 @@ def _rel_page(rel: str, scoped: bool) -> str:
 EXPORT_RELS: dict[tuple[str, bool], str] = {
     (rel, scoped): _rel_page(rel, scoped) for rel in REL_ENDPOINTS for scoped in (False, True)
 }
+
+
+# --- projection (projection/targets.py): batches rebuilt from the event log ---------------
+# Each batch is written with the `ProjectionCheckpoint {name, position}` node it reaches; the
+# label is not in records.NODE_KEYS, so `export` and `stats` never show it.
+
+PROJECT_INTERVIEWS = """
+UNWIND $interviews AS row
+MERGE (p:Project {project_id: row.project_id})
+SET p.name = row.project_name
+MERGE (i:Interview {interview_id: row.interview_id})
+ON CREATE SET i.created_at = row.created_at
+SET i.project_id = row.project_id, i.title = row.title, i.source = row.source,
+    i.filename = row.filename, i.language = row.language, i.status = row.status,
+    i.content_sha256 = row.content_sha256, i.date = row.date, i.participants = row.participants
+MERGE (p)-[:CONTAINS_INTERVIEW]->(i)
+"""
+
+PROJECT_STATUSES = """
+UNWIND $statuses AS row
+MATCH (i:Interview {interview_id: row.interview_id})
+SET i.status = row.status
+"""
+
+SAVE_CHECKPOINT = """
+MERGE (c:ProjectionCheckpoint {name: $name})
+SET c.position = $position
+RETURN c.position
+"""
+
+# properties(): a database that never saw the label answers without a warning.
+READ_CHECKPOINT = "MATCH (c:ProjectionCheckpoint {name: $name}) RETURN properties(c)"
+
+# A rebuild empties its target first, in bounded chunks.
+WIPE = "MATCH (n) WITH n LIMIT $chunk DETACH DELETE n RETURN count(n)"
+
+# The file of each interview a batch's sentences belong to (and so, which of them exist).
+INTERVIEW_FILENAMES = (
+    "UNWIND $ids AS id MATCH (i:Interview {interview_id: id}) RETURN i.interview_id, i.filename"
+)
+
+# Also makes the label known, so reading a checkpoint before the first batch draws no warning.
+CHECKPOINT_CONSTRAINT = (
+    "CREATE CONSTRAINT projectioncheckpoint_name IF NOT EXISTS "
+    "FOR (n:ProjectionCheckpoint) REQUIRE n.name IS UNIQUE"
+)

@@ -4,8 +4,9 @@
 interview's file, FOLLOWS), analyses and the last status of each interview, plus the
 `ProjectionCheckpoint {name, position}` node, all or nothing: on FalkorDB as one GRAPH.QUERY
 (which the server runs atomically and logs to its AOF as one command), on Neo4j in one
-transaction. The statements are the pipeline's, so the graph is the same; the checkpoint label
-is not in records.NODE_KEYS, so `export` and `stats` never show it. On Neo4j the batch runs the
+transaction. The statements are the pipeline's, so the graph is the same; those of the
+projection itself are in each backend's Cypher module (the checkpoint label is not in
+records.NODE_KEYS, so `export` and `stats` never show it). On Neo4j the batch runs the
 pipeline's own write plans (records.sentence_plan / analysis_plan): rows whose nodes are new
 (a rebuild) are CREATEd with their relationships and each distinct dimension value is MERGEd
 once per batch, not once per row.
@@ -41,86 +42,6 @@ from interview_graph.graph.records import (
 from interview_graph.projection.projector import PreparedBatch, ProjectionCheckpoint
 
 WIPE_CHUNK = 10_000
-
-PROJECT_INTERVIEWS = """
-UNWIND $interviews AS row
-MERGE (p:Project {project_id: row.project_id})
-SET p.name = row.project_name
-MERGE (i:Interview {interview_id: row.interview_id})
-ON CREATE SET i.created_at = row.created_at
-SET i.project_id = row.project_id, i.title = row.title, i.source = row.source,
-    i.filename = row.filename, i.language = row.language, i.status = row.status,
-    i.content_sha256 = row.content_sha256, i.date = row.date, i.participants = row.participants
-MERGE (p)-[:CONTAINS_INTERVIEW]->(i)
-"""
-
-# Like WRITE_SENTENCES, with each sentence's file taken from its interview.
-PROJECT_SENTENCES = """
-UNWIND $sentences AS row
-MATCH (i:Interview {interview_id: row.interview_id})
-MERGE (f:SourceFile {filename: i.filename})
-MERGE (s:Sentence {sentence_id: row.sentence_id})
-SET s.interview_id = row.interview_id, s.sequence_order = row.sequence_order,
-    s.text = row.text, s.speaker = row.speaker, s.start_ms = row.start_ms,
-    s.end_ms = row.end_ms, s.start_char = row.start_char, s.end_char = row.end_char
-MERGE (i)-[:HAS_SENTENCE]->(s)
-MERGE (s)-[:PART_OF_FILE]->(f)
-"""
-
-PROJECT_STATUSES = """
-UNWIND $statuses AS row
-MATCH (i:Interview {interview_id: row.interview_id})
-SET i.status = row.status
-"""
-
-SAVE_CHECKPOINT = """
-MERGE (c:ProjectionCheckpoint {name: $name})
-SET c.position = $position
-RETURN c.position
-"""
-
-# properties(): a database that never saw the label answers without a warning.
-READ_CHECKPOINT = "MATCH (c:ProjectionCheckpoint {name: $name}) RETURN properties(c)"
-
-# The file of each interview a batch's sentences belong to (and so, which of them exist).
-INTERVIEW_FILENAMES = (
-    "UNWIND $ids AS id MATCH (i:Interview {interview_id: id}) RETURN i.interview_id, i.filename"
-)
-
-# Also makes the label known, so reading a checkpoint before the first batch draws no warning.
-NEO4J_CHECKPOINT_CONSTRAINT = (
-    "CREATE CONSTRAINT projectioncheckpoint_name IF NOT EXISTS "
-    "FOR (n:ProjectionCheckpoint) REQUIRE n.name IS UNIQUE"
-)
-
-WIPE = "MATCH (n) WITH n LIMIT $chunk DETACH DELETE n RETURN count(n)"
-
-
-def _rename_rows(statement: str, name: str) -> str:
-    """The pipeline's UNWIND statements with `$rows` renamed, so several share one query."""
-    if "UNWIND $rows AS row" not in statement:
-        raise AssertionError(f"expected an `UNWIND $rows AS row` statement, got {statement!r}")
-    renamed = statement.replace("UNWIND $rows AS row", f"UNWIND ${name} AS row")
-    return renamed.replace("RETURN count(a)", "").rstrip()
-
-
-# FalkorDB: every part MERGEs, so one query serves new and existing rows alike.
-FALKORDB_PARTS = [
-    ("interviews", PROJECT_INTERVIEWS),
-    ("sentences", PROJECT_SENTENCES),
-    ("pairs", _rename_rows(falkordb_cypher.LINK_PAIRS, "pairs")),
-    ("heads", _rename_rows(falkordb_cypher.LINK_PREVIOUS, "heads")),
-    ("tails", _rename_rows(falkordb_cypher.LINK_NEXT, "tails")),
-    ("analyses", _rename_rows(falkordb_cypher.WRITE_ANALYSES, "analyses")),
-    ("statuses", PROJECT_STATUSES),
-]
-
-# One query: every part ends in an aggregation, which yields one row even when the part's list
-# is empty, so the following parts (and the checkpoint) always run.
-FALKORDB_PROJECT_BATCH = (
-    "".join(f"{query.strip()}\nWITH count(*) AS _{name}\n" for name, query in FALKORDB_PARTS)
-    + SAVE_CHECKPOINT.strip()
-)
 
 
 def projection_params(
@@ -249,15 +170,17 @@ class FalkorDBProjectionTarget(_PreparedBatches, FalkorDBGraphStore):
             [i for i in interview_ids if i not in found_interviews],
             [s for s in sentence_ids if s not in found_sentences],
         )
-        await self._run(FALKORDB_PROJECT_BATCH, params, operation="apply_projection_batch")
+        await self._run(falkordb_cypher.PROJECT_BATCH, params, operation="apply_projection_batch")
 
     async def read_checkpoint(self, name: str) -> int | None:
-        rows = await self._run(READ_CHECKPOINT, {"name": name}, operation="read_checkpoint")
+        rows = await self._run(
+            falkordb_cypher.READ_CHECKPOINT, {"name": name}, operation="read_checkpoint"
+        )
         return _checkpoint_position(rows)
 
     async def wipe(self) -> None:
         while True:
-            rows = await self._run(WIPE, {"chunk": WIPE_CHUNK}, operation="wipe")
+            rows = await self._run(falkordb_cypher.WIPE, {"chunk": WIPE_CHUNK}, operation="wipe")
             if int(rows[0][0]) < WIPE_CHUNK:
                 return
 
@@ -269,7 +192,7 @@ class Neo4jProjectionTarget(_PreparedBatches, Neo4jGraphStore):
         await super().ensure_schema()
 
         async def work(tx: AsyncManagedTransaction) -> None:
-            await (await tx.run(NEO4J_CHECKPOINT_CONSTRAINT)).consume()
+            await (await tx.run(neo4j_cypher.CHECKPOINT_CONSTRAINT)).consume()
 
         await self._in_transaction(work, "ensure_schema", write=True)
 
@@ -296,7 +219,7 @@ class Neo4jProjectionTarget(_PreparedBatches, Neo4jGraphStore):
 
         def work(all_new: bool) -> Any:
             async def in_transaction(tx: AsyncManagedTransaction) -> None:
-                found = await rows_of(tx, INTERVIEW_FILENAMES, interview_ids)
+                found = await rows_of(tx, neo4j_cypher.INTERVIEW_FILENAMES, interview_ids)
                 filenames = {**{str(i): str(f) for i, f in found}, **batch_files}
                 known = await rows_of(tx, neo4j_cypher.EXISTING_IDS["Sentence"], sentence_ids)
                 found_sentences = {str(row[0]) for row in known}
@@ -333,7 +256,7 @@ class Neo4jProjectionTarget(_PreparedBatches, Neo4jGraphStore):
             return [list(row) for row in await (await tx.run(query, dict(values))).values()]
 
         if params["interviews"]:
-            await run((PROJECT_INTERVIEWS, {"interviews": params["interviews"]}))
+            await run((neo4j_cypher.PROJECT_INTERVIEWS, {"interviews": params["interviews"]}))
         plans = neo4j_plans(params, filenames, existing["Sentence"], existing["Analysis"])
         stale = 0
         for plan, rows in plans:
@@ -349,12 +272,17 @@ class Neo4jProjectionTarget(_PreparedBatches, Neo4jGraphStore):
             for query in neo4j_cypher.PRUNE_ORPHANS:
                 await run((query, {}))
         if params["statuses"]:
-            await run((PROJECT_STATUSES, {"statuses": params["statuses"]}))
-        await run((SAVE_CHECKPOINT, {"name": checkpoint.name, "position": checkpoint.position}))
+            await run((neo4j_cypher.PROJECT_STATUSES, {"statuses": params["statuses"]}))
+        await run(
+            (
+                neo4j_cypher.SAVE_CHECKPOINT,
+                {"name": checkpoint.name, "position": checkpoint.position},
+            )
+        )
 
     async def read_checkpoint(self, name: str) -> int | None:
         async def work(tx: AsyncManagedTransaction) -> list[list[Any]]:
-            result = await tx.run(READ_CHECKPOINT, {"name": name})
+            result = await tx.run(neo4j_cypher.READ_CHECKPOINT, {"name": name})
             return [list(row) for row in await result.values()]
 
         rows: list[list[Any]] = await self._in_transaction(work, "read_checkpoint", write=False)
@@ -362,7 +290,7 @@ class Neo4jProjectionTarget(_PreparedBatches, Neo4jGraphStore):
 
     async def wipe(self) -> None:
         async def work(tx: AsyncManagedTransaction) -> int:
-            result = await tx.run(WIPE, {"chunk": WIPE_CHUNK})
+            result = await tx.run(neo4j_cypher.WIPE, {"chunk": WIPE_CHUNK})
             return int((await result.values())[0][0])
 
         while await self._in_transaction(work, "wipe", write=True) >= WIPE_CHUNK:
