@@ -522,9 +522,13 @@ async def _read_graph(
                 await graph.get_sentences(current),
             )
 
-    async with asyncio.TaskGroup() as group:
-        for current in sorted(wanted):
-            group.create_task(read(current))
+    reads = [asyncio.create_task(read(current)) for current in sorted(wanted)]
+    try:
+        await asyncio.gather(*reads)  # the first error as it is (GraphStoreError), no group
+    finally:
+        for task in reads:
+            task.cancel()
+        await asyncio.gather(*reads, return_exceptions=True)
     return found
 
 
