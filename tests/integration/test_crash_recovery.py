@@ -22,6 +22,38 @@ def _event_ids(data_dir: Path) -> list[str]:
     return [e.event_id for e in events]
 
 
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        found |= {int(child) for child in children.read_text().split()}
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running, not merely a zombie waiting for a reaper."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+def _assert_gone_soon(pids: set[int], run: int) -> None:
+    """The killed CLI's sentence-parsing workers must not outlive it (each holds a model)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.2)
+    survivors = [pid for pid in pids if _alive(pid) and "multiprocessing" in _cmdline(pid)]
+    assert not survivors, f"run {run}: parsing workers outlived the killed CLI: {survivors}"
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+    except OSError:
+        return ""
+
+
 def test_sigkill_at_random_points_then_rerun_and_flush(tmp_path: Path) -> None:
     inputs = [str(generated_transcript(tmp_path, 800, seed=11)), *map(str, sample_files())]
     clean_dir = tmp_path / "clean"
@@ -45,8 +77,10 @@ def test_sigkill_at_random_points_then_rerun_and_flush(tmp_path: Path) -> None:
             stderr=subprocess.DEVNULL,
         )
         time.sleep(rng.uniform(0.1, full_run_s))
+        workers = _children(victim.pid)
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)
+        _assert_gone_soon(workers, run)
 
         rerun = run_cli(["process", *inputs, "--json"], env)
         assert rerun.returncode == 0, f"run {run}: {rerun.stderr}"

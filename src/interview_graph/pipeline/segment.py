@@ -11,6 +11,8 @@ from __future__ import annotations
 import bisect
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -185,13 +187,26 @@ _worker_nlp: FastPipeline | None = None
 _worker_cues: CueMatcher | None = None
 
 
-def _init_worker(model_name: str) -> None:
+def _init_worker(model_name: str, parent_pid: int) -> None:
     """Load the model once per worker; one BLAS thread each, since each worker owns a core."""
+    _exit_with_parent(parent_pid)
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
     global _worker_nlp, _worker_cues
     _worker_nlp = load_pipeline(model_name)
     _worker_cues = default_cue_matcher()
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """A CLI killed with SIGKILL (or by the OOM killer) cannot shut its pool down, and its
+    idle workers would live on, each holding a loaded model: leave when the parent is gone."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _worker_ready() -> bool:
@@ -473,7 +488,7 @@ class Segmenter:
                 max_workers=self.processes,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
-                initargs=(self.model_name,),
+                initargs=(self.model_name, os.getpid()),
             )
         return self._pool
 
