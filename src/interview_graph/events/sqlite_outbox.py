@@ -206,8 +206,7 @@ class SQLiteOutbox:
                     (batch_id,),
                 ).fetchone()
                 if row is not None:
-                    conn.execute(_DELETE_BATCH, row)
-                    conn.execute(_DELETE_PAYLOAD, row)
+                    _remove_batches(conn, row)
 
         await self._run(discard)
 
@@ -228,21 +227,9 @@ class SQLiteOutbox:
         return await self._run(select)
 
     async def mark_delivered(self, batch_seqs: Sequence[int]) -> None:
-        params = [(seq,) for seq in batch_seqs]
-
         def delete(conn: sqlite3.Connection) -> None:
             with self._transaction(durable=False):
-                (events,) = conn.execute(
-                    "SELECT coalesce(sum(events), 0) FROM outbox_batches"
-                    " WHERE seq IN (SELECT value FROM json_each(?))",
-                    (json.dumps(list(batch_seqs)),),
-                ).fetchone()
-                conn.executemany(_DELETE_BATCH, params)
-                conn.executemany(_DELETE_PAYLOAD, params)
-                conn.execute(
-                    "UPDATE outbox_counters SET value = value + ? WHERE name = 'delivered'",
-                    (events,),
-                )
+                _count_delivered(conn, _remove_batches(conn, batch_seqs))
 
         await self._run(delete)
 
@@ -263,23 +250,13 @@ class SQLiteOutbox:
         self, batch_seqs: Sequence[int], rejected: Sequence[tuple[OutboxEntry, str]]
     ) -> None:
         parked = [(_parked_event(entry), error, entry.attempts) for entry, error in rejected]
-        params = [(seq,) for seq in batch_seqs]
 
         def settle(conn: sqlite3.Connection) -> None:
             with self._transaction(durable=True):
-                (events,) = conn.execute(
-                    "SELECT coalesce(sum(events), 0) FROM outbox_batches"
-                    " WHERE seq IN (SELECT value FROM json_each(?))",
-                    (json.dumps(list(batch_seqs)),),
-                ).fetchone()
-                conn.executemany(_DELETE_BATCH, params)
-                conn.executemany(_DELETE_PAYLOAD, params)
+                removed = _remove_batches(conn, batch_seqs)
                 for event, error, attempts in parked:
                     _insert_parked(conn, event, error, attempts)
-                conn.execute(
-                    "UPDATE outbox_counters SET value = value + ? WHERE name = 'delivered'",
-                    (events - len(parked),),
-                )
+                _count_delivered(conn, removed - len(parked))
 
         await self._run(settle)
 
@@ -379,6 +356,23 @@ class SQLiteOutbox:
         self._executor.shutdown(wait=True)
 
 
+def _remove_batches(conn: sqlite3.Connection, batch_seqs: Sequence[int]) -> int:
+    """Delete these batches with their payloads; returns how many events they held."""
+    (events,) = conn.execute(
+        "SELECT coalesce(sum(events), 0) FROM outbox_batches"
+        " WHERE seq IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(batch_seqs)),),
+    ).fetchone()
+    params = [(seq,) for seq in batch_seqs]
+    conn.executemany(_DELETE_BATCH, params)
+    conn.executemany(_DELETE_PAYLOAD, params)
+    return int(events)
+
+
+def _count_delivered(conn: sqlite3.Connection, events: int) -> None:
+    conn.execute("UPDATE outbox_counters SET value = value + ? WHERE name = 'delivered'", (events,))
+
+
 def _resolve_orphan(conn: sqlite3.Connection, batch_id: str, present: set[str]) -> None:
     """Keep the events whose subject the graph holds (ready), drop the rest."""
     row = conn.execute(
@@ -391,8 +385,7 @@ def _resolve_orphan(conn: sqlite3.Connection, batch_id: str, present: set[str]) 
     seq, payload = row
     kept = [event for event in unpack(payload) if event[7] in present]
     if not kept:
-        conn.execute(_DELETE_BATCH, (seq,))
-        conn.execute(_DELETE_PAYLOAD, (seq,))
+        _remove_batches(conn, [seq])
         return
     events = _rows_to_new_events(kept)
     type_counts = json.dumps(Counter(e.event_type for e in events), sort_keys=True)
