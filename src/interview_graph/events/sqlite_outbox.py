@@ -109,6 +109,11 @@ def unpack(payload: str) -> list[_Row]:
     return list(zip(*groups, strict=True))
 
 
+def _type_counts(events: Iterable[NewOutboxEvent]) -> str:
+    """A batch's events per type, kept beside it so `status` never unpacks a payload."""
+    return json.dumps(Counter(e.event_type for e in events), sort_keys=True)
+
+
 def _rows_to_new_events(rows: Iterable[_Row]) -> list[NewOutboxEvent]:
     return [NewOutboxEvent(*row) for row in rows]
 
@@ -179,8 +184,7 @@ class SQLiteOutbox:
         if not events:
             return
         payload = pack(events)
-        type_counts = json.dumps(Counter(e.event_type for e in events), sort_keys=True)
-        batch = (batch_id, state, owner, len(events), type_counts, time.time())
+        batch = (batch_id, state, owner, len(events), _type_counts(events), time.time())
 
         def insert(conn: sqlite3.Connection) -> None:
             with self._transaction(durable=True):
@@ -388,10 +392,9 @@ def _resolve_orphan(conn: sqlite3.Connection, batch_id: str, present: set[str]) 
         _remove_batches(conn, [seq])
         return
     events = _rows_to_new_events(kept)
-    type_counts = json.dumps(Counter(e.event_type for e in events), sort_keys=True)
     conn.execute(
         "UPDATE outbox_batches SET state = 'ready', events = ?, type_counts = ? WHERE seq = ?",
-        (len(events), type_counts, seq),
+        (len(events), _type_counts(events), seq),
     )
     conn.execute("UPDATE outbox_payloads SET payload = ? WHERE seq = ?", (pack(events), seq))
 
@@ -407,10 +410,9 @@ def _parked_event(entry: OutboxEntry) -> NewOutboxEvent:
 def _insert_parked(
     conn: sqlite3.Connection, event: NewOutboxEvent, error: str, attempts: int
 ) -> None:
-    type_counts = json.dumps({event.event_type: 1})
     seq = conn.execute(
         _INSERT_BATCH,
-        (f"parked-{event.event_id}", "parked", "", 1, type_counts, time.time()),
+        (f"parked-{event.event_id}", "parked", "", 1, _type_counts([event]), time.time()),
     ).lastrowid
     conn.execute(_INSERT_PAYLOAD, (seq, pack([event])))
     conn.execute(
@@ -438,9 +440,9 @@ def _migrate_row_per_event_outbox(conn: sqlite3.Connection) -> None:
     for batch_id, batch_rows in batches.items():
         events = [NewOutboxEvent(*r[3:11]) for r in batch_rows]
         first = batch_rows[0]
-        type_counts = json.dumps(Counter(e.event_type for e in events), sort_keys=True)
         seq = conn.execute(
-            _INSERT_BATCH, (batch_id, first[1], first[2], len(events), type_counts, first[13])
+            _INSERT_BATCH,
+            (batch_id, first[1], first[2], len(events), _type_counts(events), first[13]),
         ).lastrowid
         conn.execute(_INSERT_PAYLOAD, (seq, pack(events)))
         conn.execute(
