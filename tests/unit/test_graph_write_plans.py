@@ -35,8 +35,9 @@ def _analyses() -> list[Any]:
 
 
 def test_write_rows_carry_what_the_map_rows_carry() -> None:
-    """The flat write row holds the same facts as analysis_row (still used by projection),
-    and its relationship signatures are the same: stale deletes compare them with the graph."""
+    """The flat write row holds the same facts as analysis_row (the map form, now only a
+    reference for these tests), and its relationship signatures are the same: stale deletes
+    compare them with the graph."""
     for analysis in _analyses():
         flat, maps = analysis_write_row(analysis), analysis_row(analysis)
         assert write_row_keep(flat) == maps["keep"]
