@@ -1,7 +1,8 @@
 """Every Cypher statement the Neo4j backend runs (Neo4j 5+ dialect).
 
 Most statements are the same text as the FalkorDB ones; the differences are the schema
-statements (CREATE CONSTRAINT ... IF NOT EXISTS) and existential subqueries (`EXISTS {}`).
+statements (CREATE CONSTRAINT ... IF NOT EXISTS), existential subqueries (`EXISTS {}`) and the
+`CYPHER replan=skip` option of the statements written on every batch (see REUSE_PLAN).
 Labels and relationship types cannot be parameters, so per-label statements are generated here
 from the fixed schema tables in `records` (never from data).
 """
@@ -18,6 +19,18 @@ from interview_graph.graph.records import (
     VOCABULARY_LABELS,
 )
 
+# Written statements keep the plan they were first given. Neo4j re-plans a cached statement
+# when the store's statistics drift (a new database growing from empty drifts on every file),
+# and a profile of the write path on a fresh server showed that re-planning at about a tenth
+# of its CPU. Every statement below reaches its nodes through unique-key or (interview, order)
+# index seeks, a plan no statistics change improves.
+REUSE_PLAN = "CYPHER replan=skip\n"
+
+
+def _reuse_plan(query: str) -> str:
+    return REUSE_PLAN + query.lstrip("\n")
+
+
 # One uniqueness constraint (and its backing index) per node key; names are stable so that
 # IF NOT EXISTS makes ensure_schema idempotent.
 SCHEMA: tuple[str, ...] = (
@@ -32,7 +45,8 @@ SCHEMA: tuple[str, ...] = (
     "CREATE INDEX sentence_interview IF NOT EXISTS FOR (n:Sentence) ON (n.interview_id)",
 )
 
-WRITE_INTERVIEW = """
+WRITE_INTERVIEW = _reuse_plan(
+    """
 MERGE (p:Project {project_id: $project_id})
 SET p.name = $project_name
 MERGE (i:Interview {interview_id: $interview_id})
@@ -42,8 +56,10 @@ SET i.project_id = $project_id, i.title = $title, i.source = $source,
     i.content_sha256 = $content_sha256, i.date = $date, i.participants = $participants
 MERGE (p)-[:CONTAINS_INTERVIEW]->(i)
 """
+)
 
-WRITE_SENTENCES = """
+WRITE_SENTENCES = _reuse_plan(
+    """
 MERGE (f:SourceFile {filename: $filename})
 WITH f
 UNWIND $rows AS row
@@ -56,11 +72,13 @@ MERGE (i)-[:HAS_SENTENCE]->(s)
 MERGE (s)-[:PART_OF_FILE]->(f)
 RETURN count(s)
 """
+)
 
 # A sentence re-written under another filename (renamed file, same content) keeps one file.
 # Planned from the sentence (an id seek): a plan starting at the shared SourceFile node would
 # walk every sentence of that file for every row.
-DELETE_STALE_SOURCE_FILES = """
+DELETE_STALE_SOURCE_FILES = _reuse_plan(
+    """
 UNWIND $ids AS id
 MATCH (s:Sentence {sentence_id: id})
 WITH s
@@ -69,31 +87,39 @@ WHERE f.filename <> $filename
 DELETE r
 RETURN count(r)
 """
+)
 
-LINK_PAIRS = """
+LINK_PAIRS = _reuse_plan(
+    """
 UNWIND $rows AS row
 MATCH (s:Sentence {sentence_id: row.sentence_id})
 MATCH (p:Sentence {sentence_id: row.previous_id})
 MERGE (s)-[:FOLLOWS]->(p)
 """
+)
 
-LINK_PREVIOUS = """
+LINK_PREVIOUS = _reuse_plan(
+    """
 UNWIND $rows AS row
 MATCH (s:Sentence {sentence_id: row.sentence_id})
 MATCH (p:Sentence {interview_id: row.interview_id, sequence_order: row.sequence_order - 1})
 MERGE (s)-[:FOLLOWS]->(p)
 """
+)
 
-LINK_NEXT = """
+LINK_NEXT = _reuse_plan(
+    """
 UNWIND $rows AS row
 MATCH (s:Sentence {sentence_id: row.sentence_id})
 MATCH (n:Sentence {interview_id: row.interview_id, sequence_order: row.sequence_order + 1})
 MERGE (n)-[:FOLLOWS]->(s)
 """
+)
 
 _DIMENSION_TYPES = "|".join(DIMENSION_RELS)
 
-DELETE_STALE_DIMENSIONS = f"""
+DELETE_STALE_DIMENSIONS = _reuse_plan(
+    f"""
 UNWIND $rows AS row
 MATCH (a:Analysis {{analysis_id: row.analysis_id}})-[r:{_DIMENSION_TYPES}]->(d)
 WHERE NOT (type(r) + '|' + coalesce(toString(r.rank), '') + '|' + coalesce(d.name, d.text))
@@ -101,9 +127,11 @@ WHERE NOT (type(r) + '|' + coalesce(toString(r.rank), '') + '|' + coalesce(d.nam
 DELETE r
 RETURN count(r)
 """
+)
 
 # Rows are records.analysis_write_row: a dimension's targets are a list (rank = position).
-WRITE_ANALYSES = """
+WRITE_ANALYSES = _reuse_plan(
+    """
 UNWIND $rows AS row
 MATCH (s:Sentence {sentence_id: row.sentence_id})
 MERGE (a:Analysis {analysis_id: row.analysis_id})
@@ -135,6 +163,7 @@ FOREACH (rank IN range(0, size(row.domain_keywords) - 1) |
   SET rd.confidence = row.domain_keyword_confidence)
 RETURN count(a)
 """
+)
 
 # --- fast path: rows whose node does not exist yet (the common case, a new file) -----------
 # Nothing points at a node created in this batch, so its relationships are CREATEd, not
@@ -145,7 +174,8 @@ RETURN count(a)
 # batch by position in $rows (no lookups), to the sentences before and after the batch by
 # (interview, order). The interview is matched once: if it is missing nothing is written and
 # the count (0) reports it.
-CREATE_SENTENCES = """
+CREATE_SENTENCES = _reuse_plan(
+    """
 MATCH (i:Interview {interview_id: $interview_id})
 MERGE (f:SourceFile {filename: $filename})
 WITH i, f
@@ -178,14 +208,17 @@ CALL (created) {
 }
 RETURN size(created)
 """
+)
 
 # A new sentence following an existing one of the same batch (a crashed run's rest).
-CREATE_PAIRS = """
+CREATE_PAIRS = _reuse_plan(
+    """
 UNWIND $rows AS row
 MATCH (s:Sentence {sentence_id: row.sentence_id})
 MATCH (p:Sentence {sentence_id: row.previous_id})
 CREATE (s)-[:FOLLOWS]->(p)
 """
+)
 
 
 def _merge_distinct(param: str) -> str:
@@ -225,7 +258,7 @@ def _create_links(field: str) -> str:
 # are MERGEd once per distinct value of the batch, and every row picks its targets by
 # position: no per-row MERGE or lookup. The list dimensions' relationships are created from
 # flat columns, one pass per dimension, after the analyses (collected in row order).
-CREATE_ANALYSES = (
+CREATE_ANALYSES = _reuse_plan(
     """
 CALL () { UNWIND $rows AS row MATCH (s:Sentence {sentence_id: row.sentence_id})
   RETURN count(s) AS found }
@@ -280,11 +313,13 @@ DETACH DELETE i
 RETURN count(i)
 """
 
-SET_STATUS = """
+SET_STATUS = _reuse_plan(
+    """
 MATCH (i:Interview {interview_id: $interview_id})
 SET i.status = $status
 RETURN count(i)
 """
+)
 
 # Shared nodes nobody points to any more (dimension nodes, source files) and empty projects.
 PRUNE_ORPHANS: tuple[str, ...] = (
@@ -297,7 +332,7 @@ PRUNE_ORPHANS: tuple[str, ...] = (
 
 # Which of the given ids exist, per label.
 EXISTING_IDS: dict[str, str] = {
-    label: f"UNWIND $ids AS id MATCH (n:{label} {{{key}: id}}) RETURN n.{key}"
+    label: _reuse_plan(f"UNWIND $ids AS id MATCH (n:{label} {{{key}: id}}) RETURN n.{key}")
     for label, key in NODE_KEYS.items()
 }
 
@@ -414,7 +449,8 @@ EXPORT_RELS: dict[tuple[str, bool], str] = {
 # Each batch is written with the `ProjectionCheckpoint {name, position}` node it reaches; the
 # label is not in records.NODE_KEYS, so `export` and `stats` never show it.
 
-PROJECT_INTERVIEWS = """
+PROJECT_INTERVIEWS = _reuse_plan(
+    """
 UNWIND $interviews AS row
 MERGE (p:Project {project_id: row.project_id})
 SET p.name = row.project_name
@@ -425,18 +461,23 @@ SET i.project_id = row.project_id, i.title = row.title, i.source = row.source,
     i.content_sha256 = row.content_sha256, i.date = row.date, i.participants = row.participants
 MERGE (p)-[:CONTAINS_INTERVIEW]->(i)
 """
+)
 
-PROJECT_STATUSES = """
+PROJECT_STATUSES = _reuse_plan(
+    """
 UNWIND $statuses AS row
 MATCH (i:Interview {interview_id: row.interview_id})
 SET i.status = row.status
 """
+)
 
-SAVE_CHECKPOINT = """
+SAVE_CHECKPOINT = _reuse_plan(
+    """
 MERGE (c:ProjectionCheckpoint {name: $name})
 SET c.position = $position
 RETURN c.position
 """
+)
 
 # properties(): a database that never saw the label answers without a warning.
 READ_CHECKPOINT = "MATCH (c:ProjectionCheckpoint {name: $name}) RETURN properties(c)"
@@ -445,7 +486,7 @@ READ_CHECKPOINT = "MATCH (c:ProjectionCheckpoint {name: $name}) RETURN propertie
 WIPE = "MATCH (n) WITH n LIMIT $chunk DETACH DELETE n RETURN count(n)"
 
 # The file of each interview a batch's sentences belong to (and so, which of them exist).
-INTERVIEW_FILENAMES = (
+INTERVIEW_FILENAMES = _reuse_plan(
     "UNWIND $ids AS id MATCH (i:Interview {interview_id: id}) RETURN i.interview_id, i.filename"
 )
 
