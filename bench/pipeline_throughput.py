@@ -23,8 +23,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import machine, neo4j_env, table, write_transcript
+from bench.common import bench_neo4j, machine, table, write_transcript
 
 from interview_graph import bootstrap
 from interview_graph.analysis.port import AnalysisRequest
@@ -191,29 +191,6 @@ def cpu_row(name: str, runs: list[Run], baselines: list[Run] | None) -> tuple[st
     )
 
 
-@asynccontextmanager
-async def neo4j_server() -> AsyncIterator[tuple[dict[str, str], list[int] | None]]:
-    """NEO4J_* of an existing server (its CPU cannot be read), or a fresh one with its pid."""
-    if os.environ.get("NEO4J_URI"):
-        with neo4j_env() as env:
-            yield env, None
-        return
-    from services.neo4j_server import start_neo4j
-
-    with tempfile.TemporaryDirectory(prefix="ig-bench-neo4j-") as tmp:
-        server = await asyncio.to_thread(start_neo4j, Path(tmp))
-        env = {
-            "NEO4J_URI": server.uri,
-            "NEO4J_USER": server.user,
-            "NEO4J_PASSWORD": server.password,
-            "NEO4J_DATABASE": server.database,
-        }
-        try:
-            yield env, [server.process.pid]
-        finally:
-            await asyncio.to_thread(server.stop)
-
-
 def server_pid(falkordb_dir: Path) -> list[int] | None:
     """The embedded FalkorDB server's pid (from its pid file), for its CPU time."""
     try:
@@ -264,7 +241,8 @@ async def measure(
     base = Settings(DATA_DIR=tmp_dir / "falkor")
     _, naive_sentences, naive_analyses = await analysis_alone(base, path, segmenter, ids[1])
     _, sentences, analyses = await analysis_alone(base, path, segmenter, ids[0])
-    async with neo4j_server() as (env, neo4j_pids):
+    with bench_neo4j() as (env, neo4j_pid):
+        neo4j_pids = None if neo4j_pid is None else [neo4j_pid]
         neo = Settings(DATA_DIR=tmp_dir / "neo", GRAPH_BACKEND="neo4j", **env)
         async with (
             bootstrap.open_graph_store(base) as falkor_graph,

@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import REPO, machine, neo4j_env, table, write_transcript
+from bench.common import REPO, bench_neo4j, machine, table, write_transcript
 
 from interview_graph import bootstrap
 from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
@@ -138,7 +138,10 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=3, help="best of N timings")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="ig-bench-projection-") as tmp, neo4j_env() as neo4j:
+    with (
+        tempfile.TemporaryDirectory(prefix="ig-bench-projection-") as tmp,
+        bench_neo4j() as (neo4j, _),
+    ):
         root = Path(tmp)
         files = []
         for seed in range(1, args.files + 1):  # one folder each: the file name is per size
