@@ -12,7 +12,7 @@ from interview_graph.domain.model import TopicMention
 from interview_graph.graph.records import (
     DimensionRow,
     analysis_from_rows,
-    analysis_row,
+    analysis_write_row,
     canonical_properties,
     follows_links,
     from_iso,
@@ -23,6 +23,7 @@ from interview_graph.graph.records import (
     storable_float,
     to_iso,
     to_jsonl_line,
+    write_row_keep,
 )
 from tests.integration.graph_contract import make_analysis, make_interview, make_sentences
 
@@ -66,41 +67,48 @@ def test_sentence_row_round_trips_with_nulls() -> None:
 
 
 def _stored_rows(row: dict[str, Any]) -> list[DimensionRow]:
-    """What a database returns for the dimension relationships written from an analysis_row."""
+    """What a database returns for the dimension relationships written from a write row."""
     out: list[DimensionRow] = [
         ("HAS_FUNCTION", None, None, row["function_type"]),
         ("HAS_STRUCTURE", None, None, row["structure_type"]),
         ("HAS_PURPOSE", None, None, row["purpose"]),
     ]
-    out += [("MENTIONS_TOPIC", t["rank"], t["level"], t["name"]) for t in row["topics"]]
     out += [
-        ("MENTIONS_OVERALL_KEYWORD", k["rank"], None, k["text"])
-        for k in reversed(row["keywords"])  # the database returns them in any order
+        ("MENTIONS_TOPIC", rank, level, name)
+        for rank, (name, level) in enumerate(zip(row["topics"], row["topic_levels"], strict=True))
     ]
-    out += [("MENTIONS_DOMAIN_KEYWORD", k["rank"], None, k["text"]) for k in row["domain_keywords"]]
+    keywords = list(enumerate(row["keywords"]))
+    out += [
+        ("MENTIONS_OVERALL_KEYWORD", rank, None, text)
+        for rank, text in reversed(keywords)  # the database returns them in any order
+    ]
+    out += [
+        ("MENTIONS_DOMAIN_KEYWORD", rank, None, text)
+        for rank, text in enumerate(row["domain_keywords"])
+    ]
     return out
 
 
-def test_analysis_row_round_trips_order_levels_and_confidences() -> None:
+def test_analysis_write_row_round_trips_order_levels_and_confidences() -> None:
     sentence = make_sentences(make_interview(), 2)[1]
     analysis = replace(
         make_analysis(sentence),
         topics=(TopicMention("goals", 1), TopicMention("goals", 3)),
         overall_keywords=("b", "a", "b"),
     )
-    row = analysis_row(analysis)
+    row = analysis_write_row(analysis)
     node_columns = ("analysis_id", "model", "model_version", "created_at", "confidence_keys")
     node = {k: row[k] for k in (*node_columns, "confidence_values")}
     rebuilt = analysis_from_rows(node, sentence, _stored_rows(row))
     assert rebuilt == analysis
-    assert "MENTIONS_OVERALL_KEYWORD|2|b" in row["keep"]
-    assert "HAS_FUNCTION||interrogative" in row["keep"]
+    assert "MENTIONS_OVERALL_KEYWORD|2|b" in write_row_keep(row)
+    assert "HAS_FUNCTION||interrogative" in write_row_keep(row)
 
 
 def test_empty_ids_are_refused() -> None:
     sentence = make_sentences(make_interview(), 1)[0]
     with pytest.raises(ValueError, match="analysis_id"):
-        analysis_row(replace(make_analysis(sentence), analysis_id=""))
+        analysis_write_row(replace(make_analysis(sentence), analysis_id=""))
 
 
 def test_canonical_records_drop_volatile_and_null_properties() -> None:
@@ -117,5 +125,5 @@ def test_canonical_records_drop_volatile_and_null_properties() -> None:
 
 def test_created_at_of_analysis_is_utc_text() -> None:
     sentence = make_sentences(make_interview(), 1)[0]
-    row = analysis_row(make_analysis(sentence))
+    row = analysis_write_row(make_analysis(sentence))
     assert row["created_at"] == datetime(2024, 5, 17, 10, 0, tzinfo=UTC).isoformat()

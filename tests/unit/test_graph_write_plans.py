@@ -10,7 +10,6 @@ from interview_graph.domain.model import TopicMention
 from interview_graph.graph import falkordb_cypher as cypher
 from interview_graph.graph.records import (
     analysis_plan,
-    analysis_row,
     analysis_write_row,
     create_analyses_params,
     sentence_plan,
@@ -34,24 +33,34 @@ def _analyses() -> list[Any]:
     return analyses
 
 
-def test_write_rows_carry_what_the_map_rows_carry() -> None:
-    """The flat write row holds the same facts as analysis_row (the map form, now only a
-    reference for these tests), and its relationship signatures are the same: stale deletes
-    compare them with the graph."""
+def test_write_rows_carry_every_fact_of_the_analysis() -> None:
+    """Targets in their order; each label's confidence found under the relationship's name
+    (older data) or the Analysis field's (what analyzers write); and the relationship
+    signatures that stale deletes compare with the graph."""
     for analysis in _analyses():
-        flat, maps = analysis_write_row(analysis), analysis_row(analysis)
-        assert write_row_keep(flat) == maps["keep"]
-        for key in ("analysis_id", "confidence", "confidence_keys", "confidence_values"):
-            assert flat[key] == maps[key]
-        for key in ("function", "structure", "purpose"):
-            assert flat[f"{key}_confidence"] == maps[f"{key}_confidence"]
-        assert flat["topics"] == [t["name"] for t in maps["topics"]]
-        assert flat["topic_levels"] == [t["level"] for t in maps["topics"]]
-        assert [flat["topic_confidence"]] * len(flat["topics"]) == [
-            t["confidence"] for t in maps["topics"]
+        row, confidence = analysis_write_row(analysis), analysis.confidence
+        assert row["confidence_keys"] == sorted(confidence)
+        assert row["confidence_values"] == [confidence[k] for k in sorted(confidence)]
+        for key in ("function", "structure"):
+            named = confidence.get(key, confidence.get(f"{key}_type"))
+            assert row[f"{key}_confidence"] == named
+        assert row["purpose_confidence"] == confidence.get("purpose")
+        assert row["topics"] == [t.name for t in analysis.topics]
+        assert row["topic_levels"] == [t.level for t in analysis.topics]
+        assert row["topic_confidence"] == confidence.get("topics")
+        assert row["keywords"] == list(analysis.overall_keywords)
+        assert row["domain_keywords"] == list(analysis.domain_keywords)
+        ranked = [
+            *(f"MENTIONS_TOPIC|{n}|{t.name}" for n, t in enumerate(analysis.topics)),
+            *(f"MENTIONS_OVERALL_KEYWORD|{n}|{k}" for n, k in enumerate(analysis.overall_keywords)),
+            *(f"MENTIONS_DOMAIN_KEYWORD|{n}|{k}" for n, k in enumerate(analysis.domain_keywords)),
         ]
-        assert flat["keywords"] == [k["text"] for k in maps["keywords"]]
-        assert flat["domain_keywords"] == [k["text"] for k in maps["domain_keywords"]]
+        assert write_row_keep(row) == [
+            f"HAS_FUNCTION||{analysis.function_type}",
+            f"HAS_STRUCTURE||{analysis.structure_type}",
+            f"HAS_PURPOSE||{analysis.purpose}",
+            *ranked,
+        ]
 
 
 def test_create_parameters_name_every_target_once_and_link_by_position() -> None:
