@@ -1,5 +1,6 @@
-"""Session-wide real services for the test suite: Neo4j (from Maven Central artifacts) and
-PostgreSQL (from Debian's packages), each started once on 127.0.0.1 and stopped at the end.
+"""Real services for the test suite: Neo4j (from Maven Central artifacts) and PostgreSQL (from
+Debian's packages), each started once per session on 127.0.0.1 and stopped at the end, and an
+embedded FalkorDB per test module that asks for `falkordb_server`.
 
 NEO4J_URI / EVENT_STORE_URL=postgresql://... point the suite at existing servers instead.
 Under `./run test` (IG_REQUIRE_SERVICES=1) a service that cannot start fails the run; a bare
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO / "scripts") not in sys.path:
@@ -86,3 +89,12 @@ def postgres_url(request: pytest.FixtureRequest) -> str:
         return url
     server = request.getfixturevalue("postgres_server")
     return str(server.url)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedFalkorDB]:
+    """One embedded FalkorDB for a test module; each test gets its own graph in it."""
+    server = EmbeddedFalkorDB(tmp_path_factory.mktemp("falkordb"))
+    server.start()
+    yield server
+    server.stop()

@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -26,15 +26,6 @@ from tests.integration.graph_contract import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedFalkorDB]:
-    """One embedded server for the module; each test gets its own graph in it."""
-    server = EmbeddedFalkorDB(tmp_path_factory.mktemp("falkordb"))
-    server.start()
-    yield server
-    server.stop()
 
 
 class TestFalkorDBGraphStore(GraphStoreContract):
