@@ -19,11 +19,11 @@ from interview_graph.graph.records import (
     VOCABULARY_LABELS,
 )
 
-# Written statements keep the plan they were first given. Neo4j re-plans a cached statement
-# when the store's statistics drift (a new database growing from empty drifts on every file),
-# and a profile of the write path on a fresh server showed that re-planning at about a tenth
-# of its CPU. Every statement below reaches its nodes through unique-key or (interview, order)
-# index seeks, a plan no statistics change improves.
+# The statements written on every batch keep the plan they were first given. Neo4j re-plans
+# a cached statement when the store's statistics drift (a new database growing from empty
+# drifts on every file), and a profile of the write path on a fresh server showed that
+# re-planning at about a tenth of its CPU. Each statement wrapped in `_reuse_plan` reaches its
+# nodes through unique-key or (interview, order) index seeks, which no statistics improve.
 REUSE_PLAN = "CYPHER replan=skip\n"
 
 
