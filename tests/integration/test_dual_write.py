@@ -334,7 +334,9 @@ async def test_slow_event_store_does_not_slow_the_pipeline(
     await timed(False, 0)  # warm the worker processes
     offs: list[float] = []
     ons: list[float] = []
-    for run in range(1, 4):  # interleaved, so a burst of load on the machine hits both
+    # Interleaved, so a burst of load hits both sides; five of each, because single runs on a
+    # busy two-core machine vary by 15%, more than the overhead this test bounds.
+    for run in range(1, 6):
         offs.append(await timed(False, run))
         ons.append(await timed(True, run))
     off, on = min(offs), min(ons)
