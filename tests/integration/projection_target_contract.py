@@ -17,7 +17,7 @@ import pytest
 
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
 from interview_graph.graph.port import GraphStoreError
-from interview_graph.projection.projector import ProjectionCheckpoint
+from interview_graph.projection.projector import ProjectionBatch, ProjectionCheckpoint
 from interview_graph.projection.targets import ProjectionGraph
 from tests.integration.graph_contract import (
     TRICKY_TEXTS,
@@ -70,8 +70,13 @@ async def apply(
     statuses: dict[str, InterviewStatus] | None = None,
     name: str = NAME,
 ) -> None:
-    checkpoint = ProjectionCheckpoint(name=name, position=position)
-    await target.apply_projection_batch(interviews, sentences, analyses, statuses or {}, checkpoint)
+    batch = ProjectionBatch(
+        interviews=list(interviews),
+        sentences=list(sentences),
+        analyses=list(analyses),
+        statuses=statuses or {},
+    )
+    await target.apply_projection_batch(batch, ProjectionCheckpoint(name=name, position=position))
 
 
 class ProjectionTargetContract:

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -61,23 +61,13 @@ class ProjectionTarget(Protocol):
     """
 
     def prepare_projection_batch(
-        self,
-        interviews: Sequence[Interview],
-        sentences: Sequence[Sentence],
-        analyses: Sequence[Analysis],
-        statuses: Mapping[str, InterviewStatus],
-        checkpoint: ProjectionCheckpoint,
+        self, batch: ProjectionBatch, checkpoint: ProjectionCheckpoint
     ) -> PreparedBatch: ...
 
     async def write_projection_batch(self, batch: PreparedBatch) -> None: ...
 
     async def apply_projection_batch(
-        self,
-        interviews: Sequence[Interview],
-        sentences: Sequence[Sentence],
-        analyses: Sequence[Analysis],
-        statuses: Mapping[str, InterviewStatus],
-        checkpoint: ProjectionCheckpoint,
+        self, batch: ProjectionBatch, checkpoint: ProjectionCheckpoint
     ) -> None: ...
 
     async def read_checkpoint(self, name: str) -> int | None: ...
@@ -230,13 +220,8 @@ class Projector:
         return report
 
     def _prepare(self, batch: ProjectionBatch) -> PreparedBatch:
-        return self._target.prepare_projection_batch(
-            batch.interviews,
-            batch.sentences,
-            batch.analyses,
-            batch.statuses,
-            ProjectionCheckpoint(name=self._name, position=batch.position),
-        )
+        checkpoint = ProjectionCheckpoint(name=self._name, position=batch.position)
+        return self._target.prepare_projection_batch(batch, checkpoint)
 
     async def _write(
         self, prepared: PreparedBatch, batch: ProjectionBatch, report: ProjectionReport

@@ -24,7 +24,6 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUnavailable
 
-from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
 from interview_graph.graph import falkordb_cypher, neo4j_cypher
 from interview_graph.graph.falkordb_store import FalkorDBGraphStore
 from interview_graph.graph.neo4j_store import Neo4jGraphStore
@@ -39,29 +38,27 @@ from interview_graph.graph.records import (
     sentence_plan,
     sentence_row,
 )
-from interview_graph.projection.projector import PreparedBatch, ProjectionCheckpoint
+from interview_graph.projection.projector import (
+    PreparedBatch,
+    ProjectionBatch,
+    ProjectionCheckpoint,
+)
 
 WIPE_CHUNK = 10_000
 
 
-def projection_params(
-    interviews: Sequence[Interview],
-    sentences: Sequence[Sentence],
-    analyses: Sequence[Analysis],
-    statuses: Mapping[str, InterviewStatus],
-    checkpoint: ProjectionCheckpoint,
-) -> dict[str, Any]:
+def projection_params(batch: ProjectionBatch, checkpoint: ProjectionCheckpoint) -> dict[str, Any]:
     """The batch as rows: the pipeline's row builders, so the graph gets the same values."""
-    sentence_rows = [sentence_row(s) for s in sentences]
+    sentence_rows = [sentence_row(s) for s in batch.sentences]
     pairs, heads, tails = follows_links(sentence_rows)
     return {
-        "interviews": [interview_params(i) for i in interviews],
+        "interviews": [interview_params(i) for i in batch.interviews],
         "sentences": sentence_rows,
         "pairs": pairs,
         "heads": heads,
         "tails": tails,
-        "analyses": [analysis_write_row(a) for a in analyses],
-        "statuses": [{"interview_id": k, "status": str(v)} for k, v in statuses.items()],
+        "analyses": [analysis_write_row(a) for a in batch.analyses],
+        "statuses": [{"interview_id": k, "status": str(v)} for k, v in batch.statuses.items()],
         "name": checkpoint.name,
         "position": checkpoint.position,
     }
@@ -130,30 +127,17 @@ class _PreparedBatches:
     """prepare (rows only, no I/O) and apply, the same for both backends."""
 
     def prepare_projection_batch(
-        self,
-        interviews: Sequence[Interview],
-        sentences: Sequence[Sentence],
-        analyses: Sequence[Analysis],
-        statuses: Mapping[str, InterviewStatus],
-        checkpoint: ProjectionCheckpoint,
+        self, batch: ProjectionBatch, checkpoint: ProjectionCheckpoint
     ) -> PreparedBatch:
-        params = projection_params(interviews, sentences, analyses, statuses, checkpoint)
-        return PreparedBatch(checkpoint, params)
+        return PreparedBatch(checkpoint, projection_params(batch, checkpoint))
 
     async def write_projection_batch(self, batch: PreparedBatch) -> None:
         raise NotImplementedError
 
     async def apply_projection_batch(
-        self,
-        interviews: Sequence[Interview],
-        sentences: Sequence[Sentence],
-        analyses: Sequence[Analysis],
-        statuses: Mapping[str, InterviewStatus],
-        checkpoint: ProjectionCheckpoint,
+        self, batch: ProjectionBatch, checkpoint: ProjectionCheckpoint
     ) -> None:
-        await self.write_projection_batch(
-            self.prepare_projection_batch(interviews, sentences, analyses, statuses, checkpoint)
-        )
+        await self.write_projection_batch(self.prepare_projection_batch(batch, checkpoint))
 
 
 class FalkorDBProjectionTarget(_PreparedBatches, FalkorDBGraphStore):
