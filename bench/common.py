@@ -3,13 +3,11 @@ real services (Neo4j from Maven artifacts, PostgreSQL from Debian's packages).""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import platform
 import sys
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -56,15 +54,13 @@ def bench_neo4j() -> Iterator[tuple[dict[str, str], int | None]]:
     if os.environ.get("NEO4J_URI"):
         yield {k: v for k, v in os.environ.items() if k.startswith("NEO4J_")}, None
         return
-    from services.neo4j_server import FULL_JIT, start_neo4j, warm_up_server
+    from services.neo4j_server import FULL_JIT, start_neo4j
+    from services.neo4j_server import WARM_UP_SENTENCES as SERVER_WARM_UP
 
+    warm_up = (SERVER_WARM_UP, *[WARM_UP_SENTENCES] * WARM_UP_INTERVIEWS)
     with tempfile.TemporaryDirectory(prefix="ig-bench-neo4j-") as tmp:
-        server = start_neo4j(Path(tmp), extra_jvm_options=FULL_JIT)
+        server = start_neo4j(Path(tmp), extra_jvm_options=FULL_JIT, warm_up_sentences=warm_up)
         try:
-            # In a thread of its own: the caller may itself be running an event loop.
-            with ThreadPoolExecutor(max_workers=1) as thread:
-                for _ in range(WARM_UP_INTERVIEWS):
-                    thread.submit(asyncio.run, warm_up_server(server, WARM_UP_SENTENCES)).result()
             env = {
                 "NEO4J_URI": server.uri,
                 "NEO4J_USER": server.user,

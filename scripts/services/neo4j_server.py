@@ -93,15 +93,20 @@ class Neo4jServer:
             self.process.stdin.close()
 
 
+WARM_UP_SENTENCES = 3000
+WARM_UP_BATCH = 300
+
+
 def start_neo4j(
     work_dir: Path,
     timeout_s: float = 180.0,
     *,
     extra_jvm_options: Sequence[str] = (),
-    warm_up: bool = True,
+    warm_up_sentences: Sequence[int] = (WARM_UP_SENTENCES,),
 ) -> Neo4jServer:
-    """Start a server with its data and log under `work_dir`; return once Bolt answers and,
-    with `warm_up`, once it has written and deleted a synthetic interview (see `warm_up_server`).
+    """Start a server with its data and log under `work_dir`; return once Bolt answers and
+    it has written and deleted one synthetic interview per entry of `warm_up_sentences`, of
+    that many sentences (see `warm_up_server`).
 
     The launcher binds a free port itself and reports it, so parallel starts cannot race
     for the same port. Raises RuntimeError (with the end of the log) if it fails or times out.
@@ -138,19 +143,15 @@ def start_neo4j(
         Neo4jServer("", USER, PASSWORD, DATABASE, log_path, process).stop()
         raise
     server = Neo4jServer(uri, USER, PASSWORD, DATABASE, log_path, process)
-    if warm_up:
-        try:
-            # In a thread of its own: the caller may itself be running an event loop.
-            with ThreadPoolExecutor(max_workers=1) as thread:
-                thread.submit(asyncio.run, warm_up_server(server)).result()
-        except BaseException:
-            server.stop()
-            raise
+    try:
+        # In a thread of its own: the caller may itself be running an event loop.
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            for sentences in warm_up_sentences:
+                thread.submit(asyncio.run, warm_up_server(server, sentences)).result()
+    except BaseException:
+        server.stop()
+        raise
     return server
-
-
-WARM_UP_SENTENCES = 3000
-WARM_UP_BATCH = 300
 
 
 async def warm_up_server(server: Neo4jServer, sentences: int = WARM_UP_SENTENCES) -> None:
