@@ -7,6 +7,7 @@ import os
 import platform
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +28,47 @@ def machine() -> str:
     except OSError:
         pass
     mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores, {mem_gib:.0f} GiB, {cpu}, Python {platform.python_version()}"
+    return (
+        f"{os.cpu_count()} cores, {mem_gib:.0f} GiB, {cpu}, Python {platform.python_version()}, "
+        f"reference loop {reference_loop_s():.2f} s"
+    )
+
+
+def reference_loop_s() -> float:
+    """Seconds for a fixed pure-Python loop (best of 3): the machine's speed at this moment.
+
+    The project machine is a shared virtual one whose speed drifts by a third within an hour;
+    printed beside a benchmark's figures it tells a slow phase from a slow change.
+    """
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        sum(i * i for i in range(10**7))
+        timings.append(time.perf_counter() - started)
+    return min(timings)
+
+
+def settle(
+    pid: int | None, *, idle_share: float = 0.1, window_s: float = 0.5, timeout_s: float = 30.0
+) -> None:
+    """Wait until a server process is idle: below `idle_share` of a core over `window_s`.
+
+    After a burst of writes (or a wipe) Neo4j keeps digesting them in the background for a
+    few seconds; a step timed meanwhile measures that work too, on the same two cores.
+    """
+    if pid is None:
+        return
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        used = _cpu_seconds(pid)
+        time.sleep(window_s)
+        if _cpu_seconds(pid) - used < idle_share * window_s:
+            return
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def write_transcript(directory: Path, sentences: int, seed: int = 42) -> Path:
