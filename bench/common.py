@@ -60,15 +60,22 @@ def settle(
         return
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        used = _cpu_seconds(pid)
+        used = cpu_seconds([pid])
         time.sleep(window_s)
-        if _cpu_seconds(pid) - used < idle_share * window_s:
+        if cpu_seconds([pid]) - used < idle_share * window_s:
             return
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) of other processes, from /proc; 0 for any that is gone."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def write_transcript(directory: Path, sentences: int, seed: int = 42) -> Path:

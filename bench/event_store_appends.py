@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -27,6 +26,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO))
+
+from bench.common import machine  # noqa: E402
 
 from interview_graph.domain.events import DomainEvent, sentence_created  # noqa: E402
 from interview_graph.domain.ids import sentence_id_for  # noqa: E402
@@ -115,16 +117,6 @@ async def measure(store: EventStore, count: int) -> list[float]:
     return rates
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--events", type=int, default=5000)
@@ -149,7 +141,7 @@ async def main() -> None:
         else:
             results["KurrentDB"] = "not measured: set ESDB_CONNECTION_STRING"
 
-    print(f"machine: {os.cpu_count()} cores, {cpu_model()}, Python {platform.python_version()}")
+    print(f"machine: {machine()}")
     print(f"{args.events} SentenceCreated events per shape; figures are events/s")
     header = f"{'backend':<34}" + "".join(f"{name:>26}" for name, _ in SHAPES)
     print(header)

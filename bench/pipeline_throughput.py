@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
@@ -32,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import bench_neo4j, machine, table, write_transcript
+from bench.common import bench_neo4j, cpu_seconds, machine, table, write_transcript
 
 from interview_graph import bootstrap
 from interview_graph.analysis.port import AnalysisRequest
@@ -50,18 +49,6 @@ BATCH = 500
 
 def no_events(*_args: object) -> NoEvents:
     return NoEvents()
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """CPU time (user + system) of other processes, from /proc; 0 for any that is gone."""
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
 
 
 @dataclass
