@@ -18,7 +18,7 @@ from bench.transcript_gen import generate_transcript
 from interview_graph.analysis.offline import OfflineAnalyzer
 from interview_graph.analysis.port import AnalysisRequest
 from interview_graph.pipeline.readers import read_transcript
-from interview_graph.pipeline.segment import Segmenter
+from interview_graph.pipeline.segment import SpacySegmenter
 
 
 def _cpu_seconds(worker_pids: list[int]) -> float:
@@ -42,7 +42,7 @@ def main(n_sentences: int, process_counts: list[int]) -> None:
         transcript = read_transcript(path, max_bytes=1 << 30)
     analyzer = OfflineAnalyzer()
     for processes in process_counts:
-        with Segmenter(processes=processes) as segmenter:
+        with SpacySegmenter(processes=processes) as segmenter:
             segmenter.warm_up()
             workers = segmenter.worker_pids()
             started, cpu_started = time.perf_counter(), _cpu_seconds(workers)

@@ -62,7 +62,7 @@ def build_analyzer(settings: Settings, kind: str | None = None) -> Analyzer:
 
 
 def build_segmenter(settings: Settings) -> Segmenter:
-    from interview_graph.pipeline.segment import Segmenter as SpacySegmenter
+    from interview_graph.pipeline.segment import SpacySegmenter
 
     return SpacySegmenter(model_name=settings.spacy_model, processes=settings.nlp_processes)
 

@@ -17,7 +17,7 @@ from interview_graph import bootstrap
 from interview_graph.domain.events import DomainEvent, EventType, event_id_for
 from interview_graph.domain.ids import sentence_id_for
 from interview_graph.graph.port import GraphStore
-from interview_graph.pipeline.segment import Segmenter
+from interview_graph.pipeline.segment import SpacySegmenter
 from tests.integration.cli_helpers import REPO, base_env, run_cli, sample_files
 from tests.integration.dual_write_helpers import (
     FailingAnalysesGraph,
@@ -43,7 +43,7 @@ def generated_transcript(directory: Path, sentences: int, seed: int = 7) -> Path
 
 
 @pytest.fixture(scope="module")
-def segmenter() -> Iterator[Segmenter]:
+def segmenter() -> Iterator[SpacySegmenter]:
     seg = bootstrap.build_segmenter(settings_for(Path(".")))
     yield seg  # type: ignore[misc]
     seg.close()
@@ -191,7 +191,7 @@ def test_unreachable_store_keeps_everything_in_the_outbox_until_flush(
 
 
 async def test_intermittent_store_failures_lose_and_duplicate_nothing(
-    tmp_path: Path, segmenter: Segmenter, falkordb_graph: GraphStore
+    tmp_path: Path, segmenter: SpacySegmenter, falkordb_graph: GraphStore
 ) -> None:
     settings = settings_for(tmp_path / "data")
     flaky: list[FlakyEventStore] = []
@@ -214,7 +214,7 @@ async def test_intermittent_store_failures_lose_and_duplicate_nothing(
 
 
 async def test_an_event_the_store_rejects_is_parked_and_holds_nothing_back(
-    tmp_path: Path, segmenter: Segmenter, falkordb_graph: GraphStore
+    tmp_path: Path, segmenter: SpacySegmenter, falkordb_graph: GraphStore
 ) -> None:
     settings = settings_for(tmp_path / "data")
     transcript = generated_transcript(tmp_path, 300)
@@ -251,7 +251,7 @@ async def test_an_event_the_store_rejects_is_parked_and_holds_nothing_back(
 
 @pytest.mark.postgres
 async def test_postgres_stopped_and_restarted_mid_run(
-    tmp_path: Path, segmenter: Segmenter, falkordb_graph: GraphStore, postgres_server: Any
+    tmp_path: Path, segmenter: SpacySegmenter, falkordb_graph: GraphStore, postgres_server: Any
 ) -> None:
     settings = settings_for(tmp_path / "data", EVENT_STORE_URL=postgres_server.url)
     transcript = generated_transcript(tmp_path, 1500)
@@ -283,7 +283,7 @@ async def test_postgres_stopped_and_restarted_mid_run(
 
 
 async def test_failed_graph_write_emits_nothing_for_the_unwritten_data(
-    tmp_path: Path, segmenter: Segmenter, falkordb_graph: GraphStore
+    tmp_path: Path, segmenter: SpacySegmenter, falkordb_graph: GraphStore
 ) -> None:
     settings = settings_for(tmp_path / "data", BATCH_SIZE=100)
     transcript = generated_transcript(tmp_path, 1200)
@@ -311,7 +311,7 @@ async def test_failed_graph_write_emits_nothing_for_the_unwritten_data(
 
 
 async def test_slow_event_store_does_not_slow_the_pipeline(
-    tmp_path: Path, segmenter: Segmenter
+    tmp_path: Path, segmenter: SpacySegmenter
 ) -> None:
     transcript = generated_transcript(tmp_path, 1500)
 

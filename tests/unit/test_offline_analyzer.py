@@ -21,7 +21,7 @@ from interview_graph.domain.model import (
     Analysis,
 )
 from interview_graph.pipeline.readers import read_transcript
-from interview_graph.pipeline.segment import Segmenter
+from interview_graph.pipeline.segment import SpacySegmenter
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 INTERVIEW = "5b0c6f1e-0000-4000-8000-000000000002"
@@ -30,8 +30,8 @@ CONFIDENCE_KEYS = {"function_type", "structure_type", "purpose", "topics", "keyw
 
 
 @pytest.fixture(scope="module")
-def segmenter() -> Iterator[Segmenter]:
-    with Segmenter(processes=1) as instance:
+def segmenter() -> Iterator[SpacySegmenter]:
+    with SpacySegmenter(processes=1) as instance:
         yield instance
 
 
@@ -40,7 +40,7 @@ def analyzer() -> OfflineAnalyzer:
     return OfflineAnalyzer()
 
 
-def parse(segmenter: Segmenter, tmp_path: Path, text: str) -> list[ParsedSentence]:
+def parse(segmenter: SpacySegmenter, tmp_path: Path, text: str) -> list[ParsedSentence]:
     path = tmp_path / "t.txt"
     path.write_text(text, encoding="utf-8")
     return segmenter.parse_all(read_transcript(path, max_bytes=1 << 24), INTERVIEW)
@@ -63,7 +63,7 @@ def test_implements_the_analyzer_port(analyzer: OfflineAnalyzer) -> None:
 
 @pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.iterdir()))
 def test_labels_are_valid_on_every_sample(
-    segmenter: Segmenter, analyzer: OfflineAnalyzer, sample: str
+    segmenter: SpacySegmenter, analyzer: OfflineAnalyzer, sample: str
 ) -> None:
     parsed = segmenter.parse_all(read_transcript(SAMPLES / sample, max_bytes=1 << 24), INTERVIEW)
     analyses = analyze(analyzer, parsed)
@@ -89,7 +89,7 @@ def test_labels_are_valid_on_every_sample(
     assert len(purposes) >= 4, purposes
 
 
-def test_deterministic_across_instances_and_runs(segmenter: Segmenter) -> None:
+def test_deterministic_across_instances_and_runs(segmenter: SpacySegmenter) -> None:
     parsed = segmenter.parse_all(
         read_transcript(SAMPLES / "onboarding-interview.txt", max_bytes=1 << 24), INTERVIEW
     )
@@ -100,7 +100,7 @@ def test_deterministic_across_instances_and_runs(segmenter: Segmenter) -> None:
 
 
 def test_answer_follows_the_other_speakers_question(
-    segmenter: Segmenter, analyzer: OfflineAnalyzer, tmp_path: Path
+    segmenter: SpacySegmenter, analyzer: OfflineAnalyzer, tmp_path: Path
 ) -> None:
     parsed = parse(
         segmenter,
@@ -117,7 +117,7 @@ def test_answer_follows_the_other_speakers_question(
 
 
 def test_answer_uses_the_context_before_the_targets(
-    segmenter: Segmenter, analyzer: OfflineAnalyzer, tmp_path: Path
+    segmenter: SpacySegmenter, analyzer: OfflineAnalyzer, tmp_path: Path
 ) -> None:
     parsed = parse(segmenter, tmp_path, "Ann: How long does it take?\nBob: About three hours.\n")
     with_context = analyzer.analyze_now(AnalysisRequest(parsed[1:], before=parsed[:1]))
@@ -127,7 +127,7 @@ def test_answer_uses_the_context_before_the_targets(
 
 
 def test_no_answer_without_speakers(
-    segmenter: Segmenter, analyzer: OfflineAnalyzer, tmp_path: Path
+    segmenter: SpacySegmenter, analyzer: OfflineAnalyzer, tmp_path: Path
 ) -> None:
     parsed = parse(segmenter, tmp_path, "How long does it take? About three hours.\n")
     assert analyze(analyzer, parsed)[1].purpose != "Answer"
@@ -151,7 +151,7 @@ def test_no_answer_without_speakers(
     ],
 )
 def test_purpose_rules(
-    segmenter: Segmenter, analyzer: OfflineAnalyzer, tmp_path: Path, text: str, purpose: str
+    segmenter: SpacySegmenter, analyzer: OfflineAnalyzer, tmp_path: Path, text: str, purpose: str
 ) -> None:
     parsed = parse(segmenter, tmp_path, text + "\n")
     assert len(parsed) == 1
@@ -159,7 +159,7 @@ def test_purpose_rules(
 
 
 def test_greetings_and_thanks_are_small_talk_and_niceties(
-    segmenter: Segmenter, analyzer: OfflineAnalyzer, tmp_path: Path
+    segmenter: SpacySegmenter, analyzer: OfflineAnalyzer, tmp_path: Path
 ) -> None:
     parsed = parse(
         segmenter,
@@ -178,7 +178,7 @@ def test_greetings_and_thanks_are_small_talk_and_niceties(
 
 
 def test_window_topic_reflects_the_neighbours(
-    segmenter: Segmenter, analyzer: OfflineAnalyzer, tmp_path: Path
+    segmenter: SpacySegmenter, analyzer: OfflineAnalyzer, tmp_path: Path
 ) -> None:
     parsed = parse(
         segmenter,
@@ -192,7 +192,9 @@ def test_window_topic_reflects_the_neighbours(
     assert neutral.topics[1].name == "pain points"
 
 
-def test_keyword_limits(segmenter: Segmenter, analyzer: OfflineAnalyzer, tmp_path: Path) -> None:
+def test_keyword_limits(
+    segmenter: SpacySegmenter, analyzer: OfflineAnalyzer, tmp_path: Path
+) -> None:
     parsed = parse(
         segmenter,
         tmp_path,
@@ -207,7 +209,7 @@ def test_keyword_limits(segmenter: Segmenter, analyzer: OfflineAnalyzer, tmp_pat
 
 
 def test_default_domain_lexicon_matches_plurals_and_multiword_terms(
-    segmenter: Segmenter, analyzer: OfflineAnalyzer, tmp_path: Path
+    segmenter: SpacySegmenter, analyzer: OfflineAnalyzer, tmp_path: Path
 ) -> None:
     parsed = parse(
         segmenter,
@@ -220,7 +222,7 @@ def test_default_domain_lexicon_matches_plurals_and_multiword_terms(
     assert "checkout" in domain
 
 
-def test_custom_domain_lexicon(segmenter: Segmenter, tmp_path: Path) -> None:
+def test_custom_domain_lexicon(segmenter: SpacySegmenter, tmp_path: Path) -> None:
     lexicon = tmp_path / "lexicon.txt"
     lexicon.write_text(
         "# logistics terms\nroute planner\ndriver availability  # inline comment\nvan\n\n",

@@ -1,4 +1,4 @@
-"""Sentence segmentation and features with the real spaCy model, in-process and with workers."""
+"""Sentence segmentation with the real spaCy model, in-process and with worker processes."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from interview_graph.pipeline.readers import Transcript, read_transcript
 from interview_graph.pipeline.segment import (
     FALLBACK_MODEL,
     MAX_PIECE_CHARS,
-    Segmenter,
+    SpacySegmenter,
     resolve_model_name,
     split_long,
 )
@@ -28,8 +28,8 @@ INTERVIEW = "5b0c6f1e-0000-4000-8000-000000000001"
 
 
 @pytest.fixture(scope="module")
-def segmenter() -> Iterator[Segmenter]:
-    with Segmenter(processes=1) as instance:
+def segmenter() -> Iterator[SpacySegmenter]:
+    with SpacySegmenter(processes=1) as instance:
         yield instance
 
 
@@ -37,12 +37,6 @@ def transcript_of(tmp_path: Path, text: str, name: str = "t.txt") -> Transcript:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return read_transcript(path, max_bytes=1 << 30)
-
-
-def only(segmenter: Segmenter, tmp_path: Path, text: str) -> ParsedSentence:
-    parsed = segmenter.parse_all(transcript_of(tmp_path, text), INTERVIEW)
-    assert len(parsed) == 1, [p.sentence.text for p in parsed]
-    return parsed[0]
 
 
 def assert_consistent(transcript: Transcript, parsed: list[ParsedSentence]) -> None:
@@ -66,21 +60,21 @@ def assert_consistent(transcript: Transcript, parsed: list[ParsedSentence]) -> N
 
 
 @pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.iterdir()))
-def test_offsets_round_trip_on_every_sample(segmenter: Segmenter, sample: str) -> None:
+def test_offsets_round_trip_on_every_sample(segmenter: SpacySegmenter, sample: str) -> None:
     transcript = read_transcript(SAMPLES / sample, max_bytes=1 << 24)
     parsed = segmenter.parse_all(transcript, INTERVIEW)
     assert 40 <= len(parsed) <= 150
     assert_consistent(transcript, parsed)
 
 
-def test_timestamps_come_from_the_segment(segmenter: Segmenter) -> None:
+def test_timestamps_come_from_the_segment(segmenter: SpacySegmenter) -> None:
     transcript = read_transcript(SAMPLES / "reporting-workflow.vtt", max_bytes=1 << 24)
     parsed = segmenter.parse_all(transcript, INTERVIEW)
     mismatch = next(p.sentence for p in parsed if p.sentence.text.startswith("Mostly time zones"))
     assert (mismatch.speaker, mismatch.start_ms, mismatch.end_ms) == ("Luis Romero", 46_400, 57_000)
 
 
-def test_run_on_sentence_of_20000_chars(segmenter: Segmenter, tmp_path: Path) -> None:
+def test_run_on_sentence_of_20000_chars(segmenter: SpacySegmenter, tmp_path: Path) -> None:
     clause = "and then we opened the spreadsheet again because the numbers were wrong "
     run_on = "So " + clause * (20_100 // len(clause)) + "and that was it."
     transcript = transcript_of(tmp_path, f"Bob: What happened?\nAnn: {run_on}\nBob: I see.\n")
@@ -98,7 +92,7 @@ def test_long_file_without_line_breaks_streams_in_chunks(tmp_path: Path) -> None
     body = " ".join(f"Sentence number {n} talks about the dashboard export." for n in range(4_000))
     transcript = transcript_of(tmp_path, body)
     assert len(transcript.segments) == 1
-    with Segmenter(processes=1, job_chars=20_000) as local:
+    with SpacySegmenter(processes=1, job_chars=20_000) as local:
         chunks = list(local.iter_parsed(transcript, INTERVIEW))
     assert len(chunks) > 5
     parsed = [p for chunk in chunks for p in chunk]
@@ -118,78 +112,12 @@ def test_split_long_keeps_offsets_and_cuts_at_whitespace() -> None:
     assert pieces[0][0].endswith("word ") or pieces[1][0].startswith(" ")
 
 
-@pytest.mark.parametrize(
-    ("text", "function_type"),
-    [
-        ("Could you show me the dashboard?", "interrogative"),
-        ("Do you export the report every week", "interrogative"),
-        ("Please send me the report by Friday.", "imperative"),
-        ("Walk me through your last release.", "imperative"),
-        ("Wow, that is amazing!", "exclamatory"),
-        ("We export the report every Friday.", "declarative"),
-    ],
-)
-def test_function_types(
-    segmenter: Segmenter, tmp_path: Path, text: str, function_type: str
-) -> None:
-    features = only(segmenter, tmp_path, text).features
-    assert features.function_type == function_type
-    assert 0.0 < features.function_confidence <= 1.0
-
-
-@pytest.mark.parametrize(
-    ("text", "structure_type"),
-    [
-        ("The team exports the report every Friday.", "simple"),
-        ("I wrote the report, and my manager sent it to the client.", "compound"),
-        ("I wrote the report because my manager asked for it.", "complex"),
-        (
-            "I wrote the report because my manager asked, but nobody read it.",
-            "compound-complex",
-        ),
-    ],
-)
-def test_structure_types(
-    segmenter: Segmenter, tmp_path: Path, text: str, structure_type: str
-) -> None:
-    assert only(segmenter, tmp_path, text).features.structure_type == structure_type
-
-
-@pytest.mark.parametrize(
-    ("text", "cue"),
-    [
-        ("I think maybe the export is broken.", "hedge"),
-        ("We stopped because the dashboard was slow.", "explanation"),
-        ("To be honest, I never read the appendix.", "confession"),
-        ("You should make the roles clearer.", "advisory"),
-        ("Be careful with the default date range.", "warning"),
-        ("Actually, I meant the other report.", "correction"),
-        ("It works, but the export drops attachments.", "contrast"),
-        ("I don't use the mobile app.", "negation"),
-        ("We would switch tools next year.", "modal"),
-        ("Thanks so much for your time.", "thanks"),
-    ],
-)
-def test_cue_flags(segmenter: Segmenter, tmp_path: Path, text: str, cue: str) -> None:
-    assert cue in only(segmenter, tmp_path, text).features.cues
-
-
-def test_keywords_and_lemmas(segmenter: Segmenter, tmp_path: Path) -> None:
-    features = only(
-        segmenter, tmp_path, "The usability tests showed that our onboarding emails confuse people."
-    ).features
-    assert "usability test" in features.keyword_candidates
-    assert "onboarding email" in features.keyword_candidates
-    assert "the" not in features.keyword_candidates
-    assert "test" in features.lemmas and "confuse" in features.lemmas
-
-
 def test_two_worker_processes_match_in_process_results(
-    segmenter: Segmenter, tmp_path: Path
+    segmenter: SpacySegmenter, tmp_path: Path
 ) -> None:
     transcript = transcript_of(tmp_path, generate_transcript(600, seed=3))
     expected = segmenter.parse_all(transcript, INTERVIEW)
-    with Segmenter(processes=2) as pooled:
+    with SpacySegmenter(processes=2) as pooled:
         first = pooled.parse_all(transcript, INTERVIEW)
         workers = pooled._pool
         second = pooled.parse_all(
@@ -204,7 +132,7 @@ def test_two_worker_processes_match_in_process_results(
 
 def test_workers_start_lazily_and_restart_after_close(tmp_path: Path) -> None:
     transcript = transcript_of(tmp_path, "Ann: One sentence here. Another one.\n")
-    pooled = Segmenter(processes=2)
+    pooled = SpacySegmenter(processes=2)
     assert pooled._pool is None
     try:
         assert len(pooled.parse_all(transcript, INTERVIEW)) == 2
@@ -223,7 +151,7 @@ def test_model_resolution() -> None:
 def test_missing_model_names_the_setting(tmp_path: Path, processes: int) -> None:
     transcript = transcript_of(tmp_path, "Ann: Hello.\n")
     with (
-        Segmenter("no_such_model_xyz", processes=processes) as broken,
+        SpacySegmenter("no_such_model_xyz", processes=processes) as broken,
         pytest.raises(RuntimeError) as caught,
     ):
         broken.parse_all(transcript, INTERVIEW)
@@ -236,7 +164,7 @@ def test_a_dead_worker_is_reported_and_replaced(tmp_path: Path) -> None:
     import signal
 
     transcript = transcript_of(tmp_path, generate_transcript(300, seed=5))
-    with Segmenter(processes=2) as pooled:
+    with SpacySegmenter(processes=2) as pooled:
         pooled.warm_up()
         chunks = pooled.iter_parsed(transcript, INTERVIEW)
         os.kill(pooled.worker_pids()[0], signal.SIGKILL)

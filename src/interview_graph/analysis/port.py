@@ -1,7 +1,8 @@
 """The Analyzer port: turns consecutive sentences (with context) into Analysis values.
 
-The offline analyzer uses linguistic features computed during segmentation (one spaCy parse
-per sentence serves both); LLM analyzers use the text and the context window.
+The offline analyzer uses linguistic features (analysis.features) computed from the parse the
+segmenter makes, so one spaCy parse per sentence serves both; LLM analyzers use the text and
+the context window.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from interview_graph.domain.model import Analysis, Sentence
 
 @dataclass(frozen=True, slots=True)
 class SentenceFeatures:
-    """What the parser saw in one sentence: filled by the segmenter, read by the offline
-    analyzer, so one parse serves both."""
+    """What the parser saw in one sentence (analysis.features), carried with the sentence from
+    the segmenter to the offline analyzer."""
 
     function_type: str = "declarative"
     function_confidence: float = 0.5
