@@ -40,6 +40,8 @@ CONTEXT_AFTER = 6
 
 
 class Segmenter(Protocol):
+    """Sentences with their features, in chunks of consecutive sentences in file order."""
+
     def iter_parsed(
         self, transcript: Transcript, interview_id: str
     ) -> Iterator[list[ParsedSentence]]: ...
@@ -66,7 +68,7 @@ class FileReport:
 
 
 HookFactory = Callable[[Interview, str], EventsHook]
-ProgressCallback = Callable[[int], None]
+SentenceProgress = Callable[[int], None]  # told how many more sentences are analysed
 
 
 class PipelineService:
@@ -91,7 +93,7 @@ class PipelineService:
         self,
         path: Path,
         project_name: str | None = None,
-        on_progress: ProgressCallback | None = None,
+        on_progress: SentenceProgress | None = None,
     ) -> FileReport:
         report = FileReport(path=str(path))
         started = time.perf_counter()
@@ -143,7 +145,7 @@ class _FileRun:
         interview: Interview,
         transcript: Transcript,
         report: FileReport,
-        on_progress: ProgressCallback | None,
+        on_progress: SentenceProgress | None,
     ) -> None:
         self._graph = service._graph
         self._analyzer = service._analyzer
