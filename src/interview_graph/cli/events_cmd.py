@@ -1,8 +1,8 @@
 """`interview-graph events list|stats|tail`: look into the event log.
 
-The sub-app does not know how the store is configured: the main CLI passes a callable that
-returns the store (opened or not; a coroutine is awaited), e.g.
-`app.add_typer(make_events_app(open_store), name="events")`.
+`make_events_app` builds the commands over any source of an event store (a callable returning
+it, opened or not, or a coroutine giving it), so they run as well on a store a test made;
+`events_app` is them over the configured store.
 """
 
 from __future__ import annotations
@@ -17,23 +17,24 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from interview_graph import bootstrap
+from interview_graph.cli.context import load_settings
+from interview_graph.cli.render import console, err_console, print_json
 from interview_graph.domain.events import DomainEvent, interview_stream
 from interview_graph.domain.ids import is_uuid
 from interview_graph.events.port import EventStore, EventStoreError
 
-StoreOpener = Callable[[], EventStore | Awaitable[EventStore]]
+EventStoreSource = Callable[[], EventStore | Awaitable[EventStore]]
 _T = TypeVar("_T")
 _PAGE = 1000
 
-console = Console()
-err_console = Console(stderr=True)
 
-
-def make_events_app(open_store: StoreOpener) -> typer.Typer:
-    app = typer.Typer(help="The event log: every fact the pipeline recorded, in order.")
+def make_events_app(open_store: EventStoreSource) -> typer.Typer:
+    app = typer.Typer(
+        name="events", help="The event log: every fact the pipeline recorded, in order."
+    )
 
     @app.command("list")
     def list_events(
@@ -52,7 +53,7 @@ def make_events_app(open_store: StoreOpener) -> typer.Typer:
             _fail(f"--interview must be an interview id (a UUID), got {interview!r}")
         events = _run(_list(open_store, interview, event_type or None, limit))
         if json_output:
-            _print_json([e.model_dump(mode="json") for e in events])
+            print_json([e.model_dump(mode="json") for e in events])
         elif not events:
             err_console.print("no events" + (f" for interview {interview}" if interview else ""))
         else:
@@ -63,7 +64,7 @@ def make_events_app(open_store: StoreOpener) -> typer.Typer:
         """Counts by event type, number of streams, last position."""
         report = _run(_stats(open_store))
         if json_output:
-            _print_json(report)
+            print_json(report)
             return
         table = Table("event type", "count")
         for name, count in report["by_type"].items():
@@ -94,11 +95,20 @@ def make_events_app(open_store: StoreOpener) -> typer.Typer:
     return app
 
 
+async def _open_configured_store() -> EventStore:
+    settings = load_settings()
+    bootstrap.ensure_data_dir(settings)
+    return await bootstrap.open_event_store(settings)
+
+
+events_app = make_events_app(_open_configured_store)
+
+
 # ---------------------------------------------------------------- async bodies
 
 
 @asynccontextmanager
-async def _opened(open_store: StoreOpener) -> AsyncIterator[EventStore]:
+async def _opened(open_store: EventStoreSource) -> AsyncIterator[EventStore]:
     opened = open_store()
     store = await opened if inspect.isawaitable(opened) else opened
     try:
@@ -109,7 +119,7 @@ async def _opened(open_store: StoreOpener) -> AsyncIterator[EventStore]:
 
 
 async def _list(
-    open_store: StoreOpener, interview: str | None, types: list[str] | None, limit: int | None
+    open_store: EventStoreSource, interview: str | None, types: list[str] | None, limit: int | None
 ) -> list[DomainEvent]:
     async with _opened(open_store) as store:
         if interview is None:
@@ -136,7 +146,7 @@ async def _scan(store: EventStore, types: list[str] | None) -> AsyncIterator[Dom
         position = page[-1].position or 0
 
 
-async def _stats(open_store: StoreOpener) -> dict[str, Any]:
+async def _stats(open_store: EventStoreSource) -> dict[str, Any]:
     async with _opened(open_store) as store:
         by_type: Counter[str] = Counter()
         streams: set[str] = set()
@@ -153,7 +163,7 @@ async def _stats(open_store: StoreOpener) -> dict[str, Any]:
 
 
 async def _tail(
-    open_store: StoreOpener,
+    open_store: EventStoreSource,
     from_start: bool,
     types: list[str] | None,
     limit: int | None,
@@ -189,10 +199,6 @@ def _run(coro: Coroutine[Any, Any, _T]) -> _T:
 def _fail(message: str) -> NoReturn:
     err_console.print(f"[red]error:[/] {message}", highlight=False)
     raise typer.Exit(1)
-
-
-def _print_json(payload: Any) -> None:
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
 
 
 def _summary(event: DomainEvent) -> str:

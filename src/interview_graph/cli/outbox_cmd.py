@@ -1,4 +1,5 @@
-"""`interview-graph outbox status|flush`: see and deliver what the dual-write left pending."""
+"""`interview-graph outbox status|flush|retry-parked`: see and deliver what the dual-write left
+pending."""
 
 from __future__ import annotations
 
@@ -10,22 +11,19 @@ import typer
 
 from interview_graph import bootstrap
 from interview_graph.cli import render
+from interview_graph.cli.context import load_settings
 from interview_graph.graph.port import GraphStoreError
 from interview_graph.settings import Settings
 
-outbox_app = typer.Typer(help="The dual-write outbox: events recorded locally, not yet delivered.")
-
-
-def _settings() -> Settings:
-    from interview_graph.cli.app import _settings as load
-
-    return load()
+outbox_app = typer.Typer(
+    name="outbox", help="The dual-write outbox: events recorded locally, not yet delivered."
+)
 
 
 @outbox_app.command("status")
 def status(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Pending (ready), staged and delivered counts, the oldest pending age, the last error."""
-    settings = _settings()
+    settings = load_settings()
     report = asyncio.run(_status(settings))
     if json_output:
         render.print_json(report)
@@ -54,7 +52,7 @@ def flush(
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 300.0,
 ) -> None:
     """Deliver everything pending to the event store now (e.g. after an outage)."""
-    settings = _settings()
+    settings = load_settings()
     result = asyncio.run(_flush(settings, timeout))
     if json_output:
         render.print_json(result)
@@ -76,7 +74,7 @@ def flush(
 @outbox_app.command("retry-parked")
 def retry_parked(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Make parked events (ones the store rejected) deliverable again, then flush."""
-    settings = _settings()
+    settings = load_settings()
     retried = asyncio.run(_retry_parked(settings))
     if not json_output:
         render.console.print(f"{retried} parked event(s) are pending again")

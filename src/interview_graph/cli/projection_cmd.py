@@ -29,6 +29,7 @@ from rich.markup import escape
 
 from interview_graph import bootstrap
 from interview_graph.cli import render
+from interview_graph.cli.context import load_settings
 from interview_graph.domain.ids import is_uuid
 from interview_graph.events.port import EventStore, EventStoreError
 from interview_graph.graph.port import GraphStore, GraphStoreError
@@ -70,12 +71,6 @@ InterviewOption = Annotated[str | None, typer.Option("--interview", help="Only t
 
 class UsageError(Exception):
     """A bad argument: reported and exit code 2."""
-
-
-def _settings() -> Settings:
-    from interview_graph.cli.app import _settings as load
-
-    return load()
 
 
 # ---------------------------------------------------------------- targets
@@ -286,7 +281,7 @@ def rebuild(
     json_output: JsonOption = False,
 ) -> None:
     """Build a graph from the full event log (resumes an interrupted rebuild)."""
-    settings = _settings()
+    settings = load_settings()
     if wipe and not yes:
         label = graph_for_target(settings, target)[1] if _valid_target(settings, target) else target
         if not sys.stdin.isatty() or not typer.confirm(f"Delete everything in {label}?"):
@@ -318,7 +313,7 @@ def project(
     json_output: JsonOption = False,
 ) -> None:
     """Bring a target up to date from its checkpoint; with --follow, keep it up to date."""
-    settings = _settings()
+    settings = load_settings()
     report, label = _run(
         _rebuild(settings, target, name, batch_size, False, json_output, follow=follow)
     )
@@ -345,7 +340,7 @@ def verify(
 ) -> None:
     """Compare the graph with the event log; exit 0 when they agree, 1 when they differ."""
     _check_interview_id(interview)
-    settings = _settings()
+    settings = load_settings()
     report: VerifyReport = _run(
         _with_store_and_graph(
             settings, target, lambda store, graph: run_verify(store, graph, interview)
@@ -388,7 +383,7 @@ def backfill(
 ) -> None:
     """Emit the events missing for graph data (e.g. processed with events off)."""
     _check_interview_id(interview)
-    settings = _settings()
+    settings = load_settings()
     report = _run(
         _with_store_and_graph(
             settings,
@@ -409,9 +404,8 @@ def backfill(
     )
 
 
-def register(app: typer.Typer) -> None:
-    """Mount the commands on the main CLI."""
-    app.command("rebuild")(rebuild)
-    app.command("project")(project)
-    app.command("verify")(verify)
-    app.command("backfill")(backfill)
+projection_app = typer.Typer()
+projection_app.command("rebuild")(rebuild)
+projection_app.command("project")(project)
+projection_app.command("verify")(verify)
+projection_app.command("backfill")(backfill)

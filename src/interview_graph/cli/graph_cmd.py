@@ -1,0 +1,106 @@
+"""`interview-graph interviews | show | export | stats`: read what is in the graph."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from dataclasses import asdict
+from typing import Annotated, Any
+
+import typer
+
+from interview_graph import bootstrap
+from interview_graph.cli import render
+from interview_graph.cli.context import load_settings
+from interview_graph.graph.port import GraphStoreError
+
+graph_app = typer.Typer()
+
+
+@graph_app.command("interviews")
+def interviews(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the interviews in the graph."""
+    rows = asyncio.run(_with_graph(lambda g: g.list_interviews()))
+    if json_output:
+        render.print_json(render.interviews_json(rows))
+    else:
+        render.print_interviews(rows)
+
+
+@graph_app.command("show")
+def show(
+    interview_id: Annotated[str, typer.Argument(help="The interview id (see `interviews`).")],
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show an interview's sentences with their analyses."""
+
+    async def load(graph: Any) -> tuple[Any, Any]:
+        return await graph.get_interview(interview_id), await graph.get_sentences(interview_id)
+
+    interview, views = asyncio.run(_with_graph(load))
+    if interview is None:
+        render.err_console.print(
+            f"[red]no interview {interview_id}[/] in the graph; "
+            "`interview-graph interviews` lists them"
+        )
+        raise typer.Exit(1)
+    from interview_graph.analysis.llm import read_failures
+
+    failures = [asdict(f) for f in read_failures(load_settings().data_dir, interview_id)]
+    if json_output:
+        render.print_json(
+            {
+                "interview": asdict(interview),
+                "sentences": render.sentences_json(views),
+                "analysis_failures": failures,
+            }
+        )
+    else:
+        render.console.print(
+            f"[bold]{interview.title}[/] ({interview.filename}) status={interview.status}"
+        )
+        render.print_sentences(views)
+        render.print_analysis_failures(failures)
+
+
+@graph_app.command("export")
+def export(
+    interview: Annotated[str | None, typer.Option(help="Only this interview's subgraph.")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="Only jsonl.")] = "jsonl",
+) -> None:
+    """A canonical, sorted JSONL dump of nodes and relationships (diff two graphs with it)."""
+    if output_format != "jsonl":
+        render.err_console.print(f"[red]unknown format {output_format!r}[/]: only 'jsonl'")
+        raise typer.Exit(2)
+
+    async def dump(graph: Any) -> int:
+        count = 0
+        async for record in graph.export(interview):
+            sys.stdout.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+            count += 1
+        return count
+
+    asyncio.run(_with_graph(dump))
+
+
+@graph_app.command("stats")
+def stats(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Node and relationship counts."""
+    counts = asyncio.run(_with_graph(lambda g: g.stats()))
+    if json_output:
+        render.print_json(counts)
+        return
+    for key in sorted(counts):
+        render.console.print(f"{key:>28}  {counts[key]}")
+
+
+async def _with_graph(action: Any) -> Any:
+    settings = load_settings()
+    bootstrap.ensure_data_dir(settings)
+    try:
+        async with bootstrap.open_graph_store(settings) as graph:
+            return await action(graph)
+    except GraphStoreError as exc:
+        render.err_console.print(f"[red]graph error:[/] {exc}")
+        raise typer.Exit(1) from exc

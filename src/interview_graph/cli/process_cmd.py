@@ -1,0 +1,245 @@
+"""`interview-graph process`: transcripts (files or folders) into the graph, and the summary.
+
+Exit codes: 0 every file done, 1 some file failed, 2 usage error (no files, a bad option).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from interview_graph import bootstrap
+from interview_graph.analysis.port import AnalysisUsage
+from interview_graph.cli import render
+from interview_graph.cli.context import load_settings
+from interview_graph.cli.progress import FileProgress
+from interview_graph.graph.port import GraphStoreError
+from interview_graph.pipeline.events_hook import EventsHook, NoEvents
+from interview_graph.pipeline.readers import TranscriptError, discover_files
+from interview_graph.pipeline.service import FileReport, PipelineService
+from interview_graph.settings import Settings
+
+process_app = typer.Typer()
+
+
+@process_app.command("process")
+def process(
+    paths: Annotated[list[Path], typer.Argument(help="Transcript files or folders.")],
+    project: Annotated[
+        str | None, typer.Option(help="Project name (default: front matter or 'default').")
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print a machine-readable summary.")
+    ] = False,
+    events: Annotated[
+        bool | None,
+        typer.Option(
+            "--events/--no-events", help="Dual-write events (overrides ENABLE_EVENT_SOURCING)."
+        ),
+    ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus metrics on this port while running.")
+    ] = None,
+    delivery_wait: Annotated[
+        float, typer.Option(help="Seconds to wait at exit for event delivery.")
+    ] = 30.0,
+    analyzer: Annotated[
+        str | None,
+        typer.Option(help="offline (default, or ANALYZER), openai or anthropic."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="LLM model name (default: LLM_MODEL or the provider's).")
+    ] = None,
+    sentences_per_call: Annotated[
+        int | None,
+        typer.Option(min=1, max=50, help="Consecutive sentences analysed per LLM call."),
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, max=256, help="LLM requests in flight at once.")
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Ask the LLM again even for cached sentences.")
+    ] = False,
+) -> None:
+    """Process transcripts (files or folders) into the graph."""
+    settings = _with_analysis_options(
+        load_settings(), analyzer, model, sentences_per_call, concurrency, no_cache
+    )
+    events_on = settings.enable_event_sourcing if events is None else events
+    files = discover_files(paths)
+    discovery_errors = files.errors
+    if not files and not discovery_errors:
+        render.err_console.print(
+            "[red]no transcript files found[/] in: " + ", ".join(map(str, paths))
+        )
+        raise typer.Exit(2)
+    if metrics_port is not None:
+        from interview_graph.metrics import serve_metrics
+
+        serve_metrics(metrics_port)
+    reports, totals = asyncio.run(
+        _process_files(
+            settings, files, project, events_on, delivery_wait, show_progress=not json_output
+        )
+    )
+    reports = [*_discovery_reports(discovery_errors), *reports]
+    totals["files_failed"] += len(discovery_errors)
+    if json_output:
+        render.print_json({"files": render.report_rows(reports), "totals": totals})
+    else:
+        render.print_process_summary(reports, totals)
+    raise typer.Exit(0 if all(r.ok for r in reports) else 1)
+
+
+def _with_analysis_options(
+    settings: Settings,
+    analyzer: str | None,
+    model: str | None,
+    sentences_per_call: int | None,
+    concurrency: int | None,
+    no_cache: bool,
+) -> Settings:
+    """Settings with the command line's analysis options applied; a usage error if unusable."""
+    from interview_graph.analysis.llm import llm_config_problem
+
+    kind = analyzer or settings.analyzer
+    if kind not in ("offline", "openai", "anthropic"):
+        render.err_console.print(
+            f"[red]unknown analyzer {kind!r}[/]: use offline, openai or anthropic"
+        )
+        raise typer.Exit(2)
+    update: dict[str, Any] = {"analyzer": kind}
+    if model is not None:
+        update["llm_model"] = model
+    if sentences_per_call is not None:
+        update["llm_sentences_per_call"] = sentences_per_call
+    if concurrency is not None:
+        update["llm_concurrency"] = concurrency
+    if no_cache:
+        update["llm_cache"] = False
+    updated = settings.model_copy(update=update)
+    problem = llm_config_problem(updated, kind) if kind != "offline" else None
+    if problem is not None:
+        render.err_console.print(f"[red]{problem}[/]")
+        raise typer.Exit(2)
+    return updated
+
+
+def _discovery_reports(errors: Sequence[TranscriptError]) -> list[FileReport]:
+    return [FileReport(path=str(e.path), status="failed", error=str(e)) for e in errors]
+
+
+async def _process_files(
+    settings: Settings,
+    files: Sequence[Path],
+    project: str | None,
+    events_on: bool,
+    delivery_wait: float,
+    *,
+    show_progress: bool,
+) -> tuple[list[FileReport], dict[str, Any]]:
+    bootstrap.ensure_data_dir(settings)
+    started = time.perf_counter()
+    try:
+        async with bootstrap.open_graph_store(settings) as graph:
+            reports, events_summary = await _run_pipeline(
+                settings, graph, files, project, events_on, delivery_wait, show_progress
+            )
+    except GraphStoreError as exc:
+        reports = [FileReport(path=str(f), status="failed", error=str(exc)) for f in files]
+        events_summary = None
+    return reports, _totals(reports, time.perf_counter() - started, events_summary)
+
+
+async def _run_pipeline(
+    settings: Settings,
+    graph: Any,
+    files: Sequence[Path],
+    project: str | None,
+    events_on: bool,
+    delivery_wait: float,
+    show_progress: bool,
+) -> tuple[list[FileReport], dict[str, Any] | None]:
+    segmenter = bootstrap.build_segmenter(settings)
+    analyzer = bootstrap.build_analyzer(settings)
+    dual_writer = bootstrap.build_dual_writer(settings) if events_on else None
+    try:
+        if dual_writer is not None:
+            await dual_writer.start(graph)
+        hooks = dual_writer.hook_for if dual_writer is not None else _no_events
+        service = PipelineService(
+            graph, analyzer, segmenter, hooks, max_file_bytes=settings.max_file_mb * 1024 * 1024
+        )
+        reports = await _run_files(service, files, project, show_progress)
+        events_summary = None
+        if dual_writer is not None:
+            events_summary = await dual_writer.finish(delivery_wait)
+            _warn_about_pending(events_summary)
+        return reports, events_summary
+    finally:
+        if dual_writer is not None:
+            await dual_writer.close()
+        await analyzer.aclose()
+        segmenter.close()
+
+
+def _no_events(_interview: Any, _correlation_id: str) -> EventsHook:
+    return NoEvents()
+
+
+async def _run_files(
+    service: PipelineService, files: Sequence[Path], project: str | None, show_progress: bool
+) -> list[FileReport]:
+    reports: list[FileReport] = []
+    with FileProgress(len(files), enabled=show_progress) as progress:
+        for path in files:
+            progress.start_file(path)
+            report = await service.process_file(path, project, on_progress=progress.advance)
+            progress.finish_file(report)
+            reports.append(report)
+    return reports
+
+
+def _warn_about_pending(events_summary: dict[str, Any]) -> None:
+    pending = int(events_summary.get("pending", 0))
+    if pending:
+        render.err_console.print(
+            f"[yellow]warning:[/] {pending} event(s) not yet delivered to the event store "
+            f"({events_summary.get('store')}): they are kept in the outbox. "
+            "Run `interview-graph outbox flush` once the store is reachable."
+        )
+    parked = int(events_summary.get("parked", 0))
+    if parked:
+        render.err_console.print(
+            f"[yellow]warning:[/] the event store ({events_summary.get('store')}) rejects "
+            f"{parked} event(s); they are parked in the outbox. See `interview-graph outbox "
+            "status` for the error, then `interview-graph outbox retry-parked`."
+        )
+
+
+def _totals(
+    reports: Sequence[FileReport], seconds: float, events_summary: dict[str, Any] | None
+) -> dict[str, Any]:
+    sentences = sum(r.sentences for r in reports)
+    totals: dict[str, Any] = {
+        "files_done": sum(1 for r in reports if r.ok),
+        "files_failed": sum(1 for r in reports if not r.ok),
+        "sentences": sentences,
+        "analyses": sum(r.analyses for r in reports),
+        "seconds": round(seconds, 3),
+        "sentences_per_second": round(sentences / seconds, 1) if seconds > 0 else 0.0,
+    }
+    usage = AnalysisUsage()
+    for report in reports:
+        usage.add(report.usage)
+    totals["usage"] = asdict(usage)
+    totals["analysis_failures"] = sum(len(r.analysis_failures) for r in reports)
+    if events_summary is not None:
+        totals["events"] = events_summary
+    return totals
