@@ -29,7 +29,6 @@ class Settings(BaseSettings):
     spacy_model: str | None = Field(default=None, alias="SPACY_MODEL")
     nlp_processes: int = Field(default=2, ge=1, le=64, alias="NLP_PROCESSES")
     domain_lexicon: Path | None = Field(default=None, alias="DOMAIN_LEXICON")
-    batch_size: int = Field(default=500, ge=1, le=20_000, alias="BATCH_SIZE")
     max_file_mb: int = Field(default=200, ge=1, alias="MAX_FILE_MB")
 
     enable_event_sourcing: bool = Field(default=False, alias="ENABLE_EVENT_SOURCING")

@@ -285,7 +285,7 @@ async def test_postgres_stopped_and_restarted_mid_run(
 async def test_failed_graph_write_emits_nothing_for_the_unwritten_data(
     tmp_path: Path, segmenter: SpacySegmenter, falkordb_graph: GraphStore
 ) -> None:
-    settings = settings_for(tmp_path / "data", BATCH_SIZE=100)
+    settings = settings_for(tmp_path / "data")
     transcript = generated_transcript(tmp_path, 1200)
     failing = FailingAnalysesGraph(falkordb_graph, fail_on_call=2)
     writer = make_writer(settings)

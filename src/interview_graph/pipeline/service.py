@@ -112,10 +112,6 @@ class PipelineService:
         report.seconds = time.perf_counter() - started
         return report
 
-    @property
-    def graph(self) -> GraphStore:
-        return self._graph
-
 
 def build_interview(transcript: Transcript, path: Path, project_name: str | None) -> Interview:
     project = project_name or transcript.meta.project or DEFAULT_PROJECT

@@ -19,13 +19,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any
 
 import httpx
 from pydantic import ValidationError
 
-from interview_graph.analysis.llm.cache import FailureRecord, SQLiteAnalysisCache, cache_key
-from interview_graph.analysis.llm.cache import now_iso as _now_iso
+from interview_graph.analysis.llm.cache import (
+    FailureRecord,
+    SQLiteAnalysisCache,
+    cache_key,
+    now_iso,
+)
 from interview_graph.analysis.llm.prompts import (
     DEFAULT_WINDOWS,
     PROMPT_VERSION,
@@ -350,7 +353,7 @@ class LLMAnalyzer(ABC):
 
         failures: list[AnalysisFailure] = []
         records: list[FailureRecord] = []
-        at = _now_iso()
+        at = now_iso()
         for index in sorted(problems):
             kind, reason = problems[index]
             sentence = window[index].sentence
@@ -508,7 +511,3 @@ def _groups(indices: Sequence[int], size: int) -> list[range]:
     if start is not None and previous is not None:
         groups.append(range(start, previous + 1))
     return groups
-
-
-def json_dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)

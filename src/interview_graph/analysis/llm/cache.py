@@ -97,7 +97,7 @@ class SQLiteAnalysisCache:
     def put_many(
         self, provider: str, model: str, prompt_version: str, replies: Iterable[tuple[str, str]]
     ) -> None:
-        now = _now()
+        now = now_iso()
         rows = [(key, provider, model, prompt_version, reply, now) for key, reply in replies]
         if not rows:
             return
@@ -166,8 +166,5 @@ def read_failures(data_dir: Path, interview_id: str) -> list[FailureRecord]:
 
 
 def now_iso() -> str:
-    return _now()
-
-
-def _now() -> str:
+    """The time stamp of a cached reply or a recorded failure: UTC, to the second."""
     return datetime.now(UTC).isoformat(timespec="seconds")
