@@ -1,6 +1,5 @@
 """The event log: domain events in an append-only store (SQLite, PostgreSQL or KurrentDB)."""
 
-from interview_graph.events.factory import open_event_store
 from interview_graph.events.port import (
     ANY,
     EXISTS,
@@ -29,5 +28,4 @@ __all__ = [
     "EventStoreUnavailableError",
     "Expected",
     "StreamState",
-    "open_event_store",
 ]

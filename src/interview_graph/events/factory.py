@@ -11,10 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from interview_graph.events.kurrentdb_store import KurrentDBEventStore
 from interview_graph.events.port import EventStore
-from interview_graph.events.postgres_store import PostgresEventStore
-from interview_graph.events.sqlite_store import SQLiteEventStore
 from interview_graph.settings import redact_url
 
 DEFAULT_SQLITE_FILE = "events.sqlite3"
@@ -24,14 +21,21 @@ KURRENTDB_SCHEMES = frozenset(
 
 
 def open_event_store(url_or_conn_string: str | None, data_dir: Path) -> EventStore:
+    # PostgreSQL's and KurrentDB's modules (and drivers) are imported only when chosen.
+    from interview_graph.events.sqlite_store import SQLiteEventStore
+
     if not url_or_conn_string:
         return SQLiteEventStore(Path(data_dir) / DEFAULT_SQLITE_FILE)
     scheme = urlsplit(url_or_conn_string).scheme.lower()
     if scheme == "sqlite":
         return SQLiteEventStore(_sqlite_path(url_or_conn_string, Path(data_dir)))
     if scheme in ("postgresql", "postgres"):
+        from interview_graph.events.postgres_store import PostgresEventStore
+
         return PostgresEventStore(url_or_conn_string)
     if scheme in KURRENTDB_SCHEMES:
+        from interview_graph.events.kurrentdb_store import KurrentDBEventStore
+
         return KurrentDBEventStore(url_or_conn_string)
     raise ValueError(
         f"unsupported event store URL {redact_url(url_or_conn_string)!r}: use sqlite:///path, "
