@@ -1,7 +1,11 @@
-"""The composition root: turns Settings into adapters. Used by the CLI (and later the API).
+"""The composition root: turns Settings into adapters, for the CLI and the benchmarks.
 
-Only this module (and tests) import concrete adapters; everything else sees ports. Backends
-are imported lazily so choosing FalkorDB never loads the Neo4j driver and vice versa.
+The backends are chosen here: the graph store, the event store (its URL's scheme is mapped to
+a class by events.factory), the outbox and dual-writer, the analyzer and the segmenter. The one
+adapter built elsewhere is a projection `--target` graph, which cli.projection_cmd makes from
+its URL. Each backend's module is imported inside the function that builds it, once it is
+chosen: running on FalkorDB never loads the Neo4j driver (nor the reverse), an SQLite event
+store loads neither psycopg nor the KurrentDB client, and the offline analyzer no LLM SDK.
 """
 
 from __future__ import annotations
@@ -51,14 +55,40 @@ def build_analyzer(settings: Settings, kind: str | None = None) -> Analyzer:
     """offline (default), openai or anthropic; `kind` None means settings.analyzer."""
     kind = kind or settings.analyzer
     if kind in ("openai", "anthropic"):
-        from interview_graph.analysis.llm import build_llm_analyzer
-
-        return build_llm_analyzer(settings, kind)
+        return _llm_analyzer(settings, kind)
     if kind != "offline":
         raise ValueError(f"unknown analyzer {kind!r}: use 'offline', 'openai' or 'anthropic'")
     from interview_graph.analysis.offline import OfflineAnalyzer
 
     return OfflineAnalyzer(domain_lexicon=settings.domain_lexicon)
+
+
+def _llm_analyzer(settings: Settings, kind: str) -> Analyzer:
+    """The provider's analyzer with the reply cache in the data directory (opened on first
+    use); only the chosen provider's SDK is imported."""
+    from interview_graph.analysis.llm import CACHE_FILENAME, SQLiteAnalysisCache, llm_config
+
+    config = llm_config(settings, kind)
+    cache = SQLiteAnalysisCache(settings.data_dir / CACHE_FILENAME)
+    if kind == "openai":
+        from interview_graph.analysis.llm.openai_analyzer import OpenAIAnalyzer
+
+        openai_key = settings.openai_api_key
+        return OpenAIAnalyzer(
+            config,
+            api_key=openai_key.get_secret_value() if openai_key is not None else None,
+            base_url=settings.openai_base_url,
+            cache=cache,
+        )
+    from interview_graph.analysis.llm.anthropic_analyzer import AnthropicAnalyzer
+
+    anthropic_key = settings.anthropic_api_key
+    return AnthropicAnalyzer(
+        config,
+        api_key=anthropic_key.get_secret_value() if anthropic_key is not None else None,
+        base_url=settings.anthropic_base_url,
+        cache=cache,
+    )
 
 
 def build_segmenter(settings: Settings) -> Segmenter:

@@ -1,6 +1,7 @@
 """LLM analyzers (OpenAI-compatible and Anthropic) behind the Analyzer port.
 
-Importing this package loads neither SDK; `build_llm_analyzer` imports the one it needs.
+Importing this package loads neither SDK: each provider's analyzer is a module of its own,
+which bootstrap imports only when that provider is chosen.
 """
 
 from __future__ import annotations
@@ -12,20 +13,18 @@ from interview_graph.analysis.llm.cache import CACHE_FILENAME, SQLiteAnalysisCac
 from interview_graph.analysis.llm.prompts import PROMPT_VERSION, ContextWindows
 
 if TYPE_CHECKING:
-    from interview_graph.analysis.llm.base import LLMAnalyzer
     from interview_graph.settings import Settings
 
-LLM_KINDS = ("openai", "anthropic")
 DEFAULT_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5"}
 
 __all__ = [
     "CACHE_FILENAME",
-    "LLM_KINDS",
+    "DEFAULT_MODELS",
     "PROMPT_VERSION",
     "ContextWindows",
     "LLMConfig",
     "SQLiteAnalysisCache",
-    "build_llm_analyzer",
+    "llm_config",
     "llm_config_problem",
     "read_failures",
 ]
@@ -44,6 +43,7 @@ def llm_config_problem(settings: Settings, kind: str) -> str | None:
 
 
 def llm_config(settings: Settings, kind: str) -> LLMConfig:
+    """How to call `kind`'s model with these settings (the provider's default model if unset)."""
     return LLMConfig(
         model=settings.llm_model or DEFAULT_MODELS[kind],
         concurrency=settings.llm_concurrency,
@@ -58,30 +58,3 @@ def llm_config(settings: Settings, kind: str) -> LLMConfig:
         ),
         read_cache=settings.llm_cache,
     )
-
-
-def build_llm_analyzer(settings: Settings, kind: str) -> LLMAnalyzer:
-    """The configured analyzer; the cache file is opened on first use, not here."""
-    config = llm_config(settings, kind)
-    cache = SQLiteAnalysisCache(settings.data_dir / CACHE_FILENAME)
-    if kind == "openai":
-        from interview_graph.analysis.llm.openai_analyzer import OpenAIAnalyzer
-
-        key = settings.openai_api_key
-        return OpenAIAnalyzer(
-            config,
-            api_key=key.get_secret_value() if key is not None else None,
-            base_url=settings.openai_base_url,
-            cache=cache,
-        )
-    if kind == "anthropic":
-        from interview_graph.analysis.llm.anthropic_analyzer import AnthropicAnalyzer
-
-        key = settings.anthropic_api_key
-        return AnthropicAnalyzer(
-            config,
-            api_key=key.get_secret_value() if key is not None else None,
-            base_url=settings.anthropic_base_url,
-            cache=cache,
-        )
-    raise ValueError(f"unknown LLM analyzer {kind!r}: use one of {LLM_KINDS}")
