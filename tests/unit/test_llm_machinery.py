@@ -9,21 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from interview_graph.analysis.llm.base import (
-    CallProblem,
-    LLMAnalyzer,
-    LLMConfig,
-    Repair,
-    Reply,
-    _groups,
-    parse_json_text,
-    retry_after,
-)
+from interview_graph.analysis.llm.base import LLMAnalyzer, LLMConfig, _groups
 from interview_graph.analysis.llm.cache import (
     FailureRecord,
     SQLiteAnalysisCache,
     cache_key,
     read_failures,
+)
+from interview_graph.analysis.llm.provider import (
+    CallProblem,
+    Repair,
+    Reply,
+    parse_json_text,
+    retry_after,
 )
 
 SECRET = "sk-proj-abcdefghijklmnopqrstuvwxyz0123"

@@ -11,18 +11,17 @@ from typing import Any
 
 import anthropic
 
-from interview_graph.analysis.llm.base import (
+from interview_graph.analysis.llm.base import LLMAnalyzer, LLMConfig
+from interview_graph.analysis.llm.cache import SQLiteAnalysisCache
+from interview_graph.analysis.llm.prompts import repair_message
+from interview_graph.analysis.llm.provider import (
     CallProblem,
-    LLMAnalyzer,
-    LLMConfig,
     Repair,
     Reply,
     connection_limits,
     parse_json_text,
     transport_problem,
 )
-from interview_graph.analysis.llm.cache import SQLiteAnalysisCache
-from interview_graph.analysis.llm.prompts import repair_message
 
 TOOL_NAME = "record_sentence_analyses"
 _BASE_TOKENS = 256
@@ -49,7 +48,9 @@ class AnthropicAnalyzer(LLMAnalyzer):
             base_url=base_url,
             timeout=config.timeout_seconds,
             max_retries=0,  # retries are ours: counted, logged, Retry-After honoured
-            http_client=anthropic.DefaultAsyncHttpxClient(limits=connection_limits(config)),
+            http_client=anthropic.DefaultAsyncHttpxClient(
+                limits=connection_limits(config.concurrency)
+            ),
         )
         self._tool = {
             "name": TOOL_NAME,

@@ -12,18 +12,17 @@ from typing import Any
 
 import openai
 
-from interview_graph.analysis.llm.base import (
+from interview_graph.analysis.llm.base import LLMAnalyzer, LLMConfig
+from interview_graph.analysis.llm.cache import SQLiteAnalysisCache
+from interview_graph.analysis.llm.prompts import repair_message
+from interview_graph.analysis.llm.provider import (
     CallProblem,
-    LLMAnalyzer,
-    LLMConfig,
     Repair,
     Reply,
     connection_limits,
     parse_json_text,
     transport_problem,
 )
-from interview_graph.analysis.llm.cache import SQLiteAnalysisCache
-from interview_graph.analysis.llm.prompts import repair_message
 
 _PLACEHOLDER_KEY = "not-needed"  # local servers (Ollama, vLLM) take any key
 
@@ -52,7 +51,9 @@ class OpenAIAnalyzer(LLMAnalyzer):
             base_url=base_url,
             timeout=config.timeout_seconds,
             max_retries=0,  # retries are ours: counted, logged, Retry-After honoured
-            http_client=openai.DefaultAsyncHttpxClient(limits=connection_limits(config)),
+            http_client=openai.DefaultAsyncHttpxClient(
+                limits=connection_limits(config.concurrency)
+            ),
         )
         self._json_schema_supported = True
 
