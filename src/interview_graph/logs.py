@@ -1,6 +1,9 @@
 """Structured logs: one JSON object per line on stderr, with the context fields callers pass
-in `extra` (file, interview_id, event_type, stream, error). Secrets never reach a record:
-connection strings are redacted before they are logged."""
+in `extra` (file, interview_id, event_type, stream, error).
+
+This formatter writes what it is given, so a secret must never be given: a connection string
+goes through settings.redact_url before it reaches a message or a field (the stores' errors
+and reprs do so)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Dual-write metrics (the plan's Phase 6), in one registry served by `--metrics-port`."""
+"""Prometheus metrics of the dual-write and of LLM analysis, in their own registry (not
+prometheus_client's global one), served on 127.0.0.1 by `process --metrics-port`."""
 
 from __future__ import annotations
 
@@ -42,10 +43,6 @@ OUTBOX_PENDING = Gauge(
 )
 
 
-def serve_metrics(port: int, addr: str = "127.0.0.1") -> None:
-    start_http_server(port, addr=addr, registry=REGISTRY)
-
-
 # LLM analysis (analysis/llm): what the calls cost and what was left without analysis.
 LLM_CALLS = Counter(
     "llm_calls_total",
@@ -71,3 +68,7 @@ LLM_TOKENS = Counter(
     ["provider", "kind"],
     registry=REGISTRY,
 )
+
+
+def serve_metrics(port: int, addr: str = "127.0.0.1") -> None:
+    start_http_server(port, addr=addr, registry=REGISTRY)

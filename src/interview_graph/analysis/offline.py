@@ -1,4 +1,5 @@
-"""The offline analyzer: deterministic rules over the features the segmenter already computed.
+"""The offline analyzer: deterministic rules over each sentence's features (analysis.features),
+computed from the parse the segmenter made.
 
 It needs no network and no model of its own, so it is the default and the baseline the LLM
 analyzers are compared with. Same input, same word lists -> same output; model_version carries

@@ -1,9 +1,11 @@
-"""A faster drop-in for spaCy's attribute_ruler, applying the same rules with the same result.
+"""A drop-in for spaCy's attribute_ruler that applies the same rules with the same result.
 
-In the small English model the stock component costs about as much as the parser: it builds a
-Span per match and most tokens match several rules. Indexing the rules by word, tag and
-dependency and checking only the few candidates per token gives identical POS, morphology and
-lemmas in a fraction of the time. Rules the index cannot place are checked on every token.
+The stock component builds a Span for every match, and most tokens match several rules. This
+one indexes the rules by the word, tag and dependency their first token asks for, and checks
+only those few candidates per token (memoised per distinct token view), which gives identical
+POS, morphology and lemmas for far less work on the parser's hot path. Rules the index cannot
+place are checked on every token; a rule it cannot express at all makes the segmenter keep the
+stock component (UnsupportedPattern).
 """
 
 from __future__ import annotations
