@@ -66,6 +66,9 @@ def sentence_features(sent: Any, cues: CueMatcher, noun_chunks: Sequence[Any]) -
 
 
 def _function_type(tokens: list[Any], words: list[Any], root: Any) -> tuple[str, float]:
+    """Final punctuation decides first: '?' asks, '!' exclaims (or commands, if the words read
+    as a command). Without it word order decides, with less confidence: a question's opening,
+    then a command's; anything else states, surest when the main verb has a subject."""
     last = tokens[-1].text if tokens else ""
     imperative = _looks_imperative(words, root)
     if "?" in last:
@@ -81,6 +84,8 @@ def _function_type(tokens: list[Any], words: list[Any], root: Any) -> tuple[str,
 
 
 def _content_start(words: list[Any]) -> list[Any]:
+    """The words from the first one that is not a leading filler ('so', 'well', 'um', ...):
+    fillers say nothing about a sentence's form. The last word is always kept."""
     index = 0
     while index < len(words) - 1 and words[index].lower_ in _LEAD_FILLERS:
         index += 1
@@ -88,6 +93,8 @@ def _content_start(words: list[Any]) -> list[Any]:
 
 
 def _looks_like_question(words: list[Any]) -> bool:
+    """A wh-word followed by a verb ('what do you ...', not the adverbial 'when I ...'), or an
+    auxiliary followed by its subject ('do you ...'), in three words or more."""
     rest = _content_start(words)
     if len(rest) < 3:
         return False
@@ -98,6 +105,8 @@ def _looks_like_question(words: list[Any]) -> bool:
 
 
 def _looks_imperative(words: list[Any], root: Any) -> bool:
+    """Opens with 'please' or 'let', or with a base-form main verb that has no subject (right
+    away, or within two words after 'do', 'don't', 'just', 'always' or 'never')."""
     rest = _content_start(words)
     if not rest:
         return False
@@ -111,6 +120,10 @@ def _looks_imperative(words: list[Any], root: Any) -> bool:
 
 
 def _structure_type(sent: Any, root: Any, word_count: int) -> tuple[str, float]:
+    """Counts independent clauses (the main one, plus conjoined or paratactic clauses with a
+    subject or marker of their own that hang off it) and dependent ones (adverbial, complement,
+    relative, clausal modifiers): two independent make it compound, a dependent one complex.
+    Less confident without a verb at the root or beyond 40 words, where parses go wrong most."""
     independent = 1
     dependent = 0
     for token in sent:
@@ -142,6 +155,9 @@ def _joins_main(token: Any, root: Any) -> bool:
 
 
 def _keyword_candidates(noun_chunks: Sequence[Any]) -> tuple[str, ...]:
+    """Each noun chunk's content words (nouns, proper nouns, adjectives; no stop words, generic
+    nouns or leading adjectives) as a lemma phrase. Multiword phrases rank first, then proper
+    nouns, then other nouns, each in sentence order; no repeats, at most MAX_KEYWORD_CANDIDATES."""
     scored: list[tuple[int, int, str]] = []
     for chunk in noun_chunks:
         content = [
@@ -166,6 +182,8 @@ def _keyword_candidates(noun_chunks: Sequence[Any]) -> tuple[str, ...]:
 
 
 def _syntactic_cues(tokens: list[Any], words: list[Any], root: Any) -> list[str]:
+    """Cue flags that punctuation and grammar give, beside the word-list cues: question or
+    exclamation mark, modal, negation, first or second person, no verb, past tense."""
     flags = []
     last = tokens[-1].text if tokens else ""
     lowered = {token.lower_ for token in words}
