@@ -7,7 +7,7 @@ import gc
 
 from interview_graph.domain.model import InterviewStatus, TopicMention
 from interview_graph.graph.port import SentenceView
-from interview_graph.graph.records import storable_float
+from interview_graph.graph.values import storable_float
 from interview_graph.projection.verify import (
     FIELD_DIFFERS,
     collector_paused,

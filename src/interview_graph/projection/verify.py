@@ -43,7 +43,7 @@ from interview_graph.domain.events import (
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
 from interview_graph.events.port import EventStore
 from interview_graph.graph.port import GraphStore, SentenceView
-from interview_graph.graph.records import storable_float
+from interview_graph.graph.values import storable_float
 
 MISSING_IN_LOG = "missing_in_log"
 MISSING_IN_GRAPH = "missing_in_graph"
