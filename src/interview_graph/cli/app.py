@@ -6,7 +6,6 @@ Exit codes: 0 everything done, 1 some file or check failed, 2 usage error.
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from interview_graph import bootstrap
 from interview_graph.analysis.port import AnalysisUsage
 from interview_graph.cli import render
 from interview_graph.cli.progress import FileProgress
+from interview_graph.graph.export import to_jsonl_line
 from interview_graph.graph.port import GraphStoreError
 from interview_graph.logs import configure_logging
 from interview_graph.pipeline.events_hook import EventsHook, NoEvents
@@ -326,7 +326,7 @@ def export(
     async def dump(graph: Any) -> int:
         count = 0
         async for record in graph.export(interview):
-            sys.stdout.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+            sys.stdout.write(to_jsonl_line(record) + "\n")
             count += 1
         return count
 
