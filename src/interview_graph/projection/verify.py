@@ -78,9 +78,9 @@ def collector_paused() -> Iterator[None]:
     """No cyclic garbage collection while verify holds the whole log in memory.
 
     Reading a graph back allocates a container per value (hundreds of thousands), and each
-    allocation burst set off collections that walked the ever larger set of live events and
-    rows: a third of verify's time. Verify's own data is freed by reference counting; what
-    little cyclic garbage the run leaves is collected when the collector is back on.
+    allocation burst would set off a collection walking the ever larger set of live events
+    and rows, again and again. Verify's own data is freed by reference counting; what little
+    cyclic garbage the run leaves is collected when the collector is back on.
     """
     was_enabled = gc.isenabled()
     gc.disable()
