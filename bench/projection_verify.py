@@ -27,15 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import REPO, bench_neo4j, machine, settle, table, write_transcript
 
 from interview_graph import bootstrap
+from interview_graph.graph.export import to_jsonl_line
 from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
+from interview_graph.graph.falkordb_store import FalkorDBGraphStore
+from interview_graph.graph.neo4j_store import Neo4jGraphStore
 from interview_graph.graph.port import GraphStore
-from interview_graph.graph.records import to_jsonl_line
+from interview_graph.projection.port import ProjectionGraph
 from interview_graph.projection.projector import ProjectionReport, Projector
-from interview_graph.projection.targets import (
-    FalkorDBProjectionTarget,
-    Neo4jProjectionTarget,
-    ProjectionGraph,
-)
 from interview_graph.projection.verify import VerifyReport, verify
 from interview_graph.settings import Settings
 
@@ -129,9 +127,9 @@ async def measure(
     server = EmbeddedFalkorDB(settings.falkordb_dir)
     rows: list[tuple[str, ...]] = []
     async with (
-        FalkorDBProjectionTarget(server, settings.falkordb_graph) as source,
-        FalkorDBProjectionTarget(server, "bench_rebuilt") as falkordb_target,
-        Neo4jProjectionTarget(
+        FalkorDBGraphStore(server, settings.falkordb_graph) as source,
+        FalkorDBGraphStore(server, "bench_rebuilt") as falkordb_target,
+        Neo4jGraphStore(
             neo4j["NEO4J_URI"], neo4j["NEO4J_USER"], neo4j["NEO4J_PASSWORD"],
             neo4j.get("NEO4J_DATABASE", "neo4j"),
         ) as neo4j_target,

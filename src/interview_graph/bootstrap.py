@@ -14,11 +14,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 from interview_graph.analysis.port import Analyzer
 from interview_graph.graph.port import GraphStore
 from interview_graph.pipeline.service import Segmenter
-from interview_graph.settings import Settings
+from interview_graph.projection.port import ProjectionGraph
+from interview_graph.settings import Settings, redact_url
 
 if TYPE_CHECKING:
     from interview_graph.events.dual_write import DualWriter
@@ -35,7 +37,7 @@ async def open_graph_store(settings: Settings) -> AsyncIterator[GraphStore]:
         yield store
 
 
-def graph_store_for(settings: Settings) -> GraphStore:
+def graph_store_for(settings: Settings) -> ProjectionGraph:
     if settings.graph_backend == "neo4j":
         from interview_graph.graph.neo4j_store import Neo4jGraphStore
 
@@ -45,10 +47,69 @@ def graph_store_for(settings: Settings) -> GraphStore:
             password=settings.neo4j_password.get_secret_value(),
             database=settings.neo4j_database,
         )
+    return _falkordb_store(settings, settings.falkordb_graph)
+
+
+def _falkordb_store(settings: Settings, graph_name: str) -> ProjectionGraph:
     from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
     from interview_graph.graph.falkordb_store import FalkorDBGraphStore
 
-    return FalkorDBGraphStore(EmbeddedFalkorDB(settings.falkordb_dir), settings.falkordb_graph)
+    return FalkorDBGraphStore(EmbeddedFalkorDB(settings.falkordb_dir), graph_name)
+
+
+# ---------------------------------------------------------------- projection targets
+
+NEO4J_SCHEMES = frozenset({"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"})
+
+
+class TargetError(ValueError):
+    """A projection target that names no graph; the message says what to write instead."""
+
+
+def graph_for_target(settings: Settings, target: str | None) -> tuple[ProjectionGraph, str]:
+    """The graph a `--target` names (unopened) and a label safe to print.
+
+    `falkordb:NAME`: another graph of the data directory's FalkorDB; `neo4j://host:port[/db]`
+    (or bolt://, +s, +ssc): a Neo4j database; None: the configured graph.
+    """
+    if target is None:
+        if settings.graph_backend == "neo4j":
+            return _neo4j_store(settings, settings.neo4j_uri), _configured_label(settings)
+        return _falkordb_store(settings, settings.falkordb_graph), _configured_label(settings)
+    if target.startswith("falkordb:"):
+        name = target.removeprefix("falkordb:")
+        if not name:
+            raise TargetError("--target falkordb:NAME needs a graph name, e.g. falkordb:rebuilt")
+        return _falkordb_store(settings, name), f"FalkorDB graph {name!r}"
+    if urlsplit(target).scheme.lower() in NEO4J_SCHEMES:
+        return _neo4j_store(settings, target), f"Neo4j {redact_url(target)}"
+    raise TargetError(
+        f"unknown --target {redact_url(target)!r}: use falkordb:NAME, neo4j://host:port[/db] "
+        "or bolt://host:port[/db]"
+    )
+
+
+def _neo4j_store(settings: Settings, url: str) -> ProjectionGraph:
+    """user, password and database from the URL, else from the NEO4J_* settings."""
+    from interview_graph.graph.neo4j_store import Neo4jGraphStore
+
+    parts = urlsplit(url)
+    host = parts.hostname or "127.0.0.1"
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    database = unquote(parts.path.strip("/")) or settings.neo4j_database
+    password = settings.neo4j_password.get_secret_value()
+    return Neo4jGraphStore(
+        uri=f"{parts.scheme}://{netloc}",
+        user=unquote(parts.username) if parts.username else settings.neo4j_user,
+        password=unquote(parts.password) if parts.password else password,
+        database=database,
+    )
+
+
+def _configured_label(settings: Settings) -> str:
+    if settings.graph_backend == "neo4j":
+        return f"Neo4j {redact_url(settings.neo4j_uri)} database {settings.neo4j_database!r}"
+    return f"FalkorDB graph {settings.falkordb_graph!r}"
 
 
 def build_analyzer(settings: Settings, kind: str | None = None) -> Analyzer:

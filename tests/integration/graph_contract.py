@@ -26,8 +26,8 @@ from interview_graph.domain.model import (
     Sentence,
     TopicMention,
 )
+from interview_graph.graph.export import to_jsonl_line
 from interview_graph.graph.port import GraphStore, GraphStoreError
-from interview_graph.graph.records import to_jsonl_line
 
 TRICKY_TEXTS: tuple[str, ...] = (
     "She said \"quote\" and 'single' `backtick` $param {map: 1} \\ backslash",

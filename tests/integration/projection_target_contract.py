@@ -17,8 +17,7 @@ import pytest
 
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
 from interview_graph.graph.port import GraphStoreError
-from interview_graph.projection.projector import ProjectionBatch, ProjectionCheckpoint
-from interview_graph.projection.targets import ProjectionGraph
+from interview_graph.projection.port import ProjectionBatch, ProjectionCheckpoint, ProjectionGraph
 from tests.integration.graph_contract import (
     TRICKY_TEXTS,
     export_lines,

@@ -21,11 +21,10 @@ from typing import Any
 import pytest
 
 from interview_graph.domain.events import DomainEvent, EventType, event_id_for
+from interview_graph.graph.cypher_store import CypherGraphStore
 from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
 from interview_graph.graph.falkordb_store import FalkorDBGraphStore
-from interview_graph.graph.neo4j_store import Neo4jGraphStore
 from interview_graph.graph.port import GraphStore
-from interview_graph.projection.targets import FalkorDBProjectionTarget
 from tests.conftest import Neo4jConnection
 from tests.integration.cli_helpers import CLI, REPO, SAMPLES, base_env, run_cli
 from tests.integration.dual_write_helpers import read_all_events, settings_for
@@ -62,21 +61,16 @@ def neo4j_env(data_dir: Path, neo4j: Neo4jConnection) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def falkordb_graph(data_dir: Path, name: str) -> AsyncIterator[FalkorDBProjectionTarget]:
+async def falkordb_graph(data_dir: Path, name: str) -> AsyncIterator[FalkorDBGraphStore]:
     server = EmbeddedFalkorDB(data_dir / "falkordb")
-    async with FalkorDBProjectionTarget(server, name) as graph:
+    async with FalkorDBGraphStore(server, name) as graph:
         yield graph
 
 
 async def raw_cypher(graph: GraphStore, query: str, params: dict[str, Any]) -> list[list[Any]]:
     """Run a statement beneath the adapter (tests only: to damage a graph on purpose)."""
-    rows: list[list[Any]]
-    if isinstance(graph, FalkorDBGraphStore):
-        rows = await graph._run(query, params, operation="test tampering")
-    else:
-        assert isinstance(graph, Neo4jGraphStore)
-        rows = await graph._write(query, params, "test tampering", None)
-    return rows
+    assert isinstance(graph, CypherGraphStore)
+    return await graph._run_one(query, params, write=True, operation="test tampering")
 
 
 def process(paths: list[Path], env: dict[str, str], *, events: bool = True) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Row <-> domain conversion and canonical export records, without a database."""
+"""Stored values, write rows, read rows and canonical export records, without a database."""
 
 from __future__ import annotations
 
@@ -9,20 +9,18 @@ from typing import Any
 import pytest
 
 from interview_graph.domain.model import TopicMention
-from interview_graph.graph.records import (
-    DimensionRow,
-    analysis_from_rows,
-    analysis_write_row,
+from interview_graph.graph.export import (
     canonical_properties,
-    follows_links,
-    from_iso,
     node_record,
     relationship_record,
-    sentence_from_row,
-    sentence_row,
-    storable_float,
-    to_iso,
     to_jsonl_line,
+)
+from interview_graph.graph.read_rows import DimensionRow, sentence_views
+from interview_graph.graph.values import from_iso, storable_float, to_iso
+from interview_graph.graph.write_rows import (
+    analysis_write_row,
+    follows_links,
+    sentence_row,
     write_row_keep,
 )
 from tests.integration.graph_contract import make_analysis, make_interview, make_sentences
@@ -61,9 +59,9 @@ def _ref(row: dict[str, object]) -> dict[str, object]:
 
 
 def test_sentence_row_round_trips_with_nulls() -> None:
-    sentence = make_sentences(make_interview(), 1)[0]
-    props = {k: v for k, v in sentence_row(sentence).items() if v is not None}
-    assert sentence_from_row(props) == sentence
+    sentence = replace(make_sentences(make_interview(), 1)[0], speaker=None, start_ms=None)
+    [view] = sentence_views([list(sentence_row(sentence).values())], [], [])
+    assert view.sentence == sentence and view.analyses == ()
 
 
 def _stored_rows(row: dict[str, Any]) -> list[DimensionRow]:
@@ -97,10 +95,11 @@ def test_analysis_write_row_round_trips_order_levels_and_confidences() -> None:
         overall_keywords=("b", "a", "b"),
     )
     row = analysis_write_row(analysis)
-    node_columns = ("analysis_id", "model", "model_version", "created_at", "confidence_keys")
-    node = {k: row[k] for k in (*node_columns, "confidence_values")}
-    rebuilt = analysis_from_rows(node, sentence, _stored_rows(row))
-    assert rebuilt == analysis
+    node_columns = ("sentence_id", "analysis_id", "model", "model_version", "created_at")
+    analysis_rows = [[row[k] for k in (*node_columns, "confidence_keys", "confidence_values")]]
+    dimension_rows = [(row["analysis_id"], *stored) for stored in _stored_rows(row)]
+    [view] = sentence_views([list(sentence_row(sentence).values())], analysis_rows, dimension_rows)
+    assert view.analyses == (analysis,)
     assert "MENTIONS_OVERALL_KEYWORD|2|b" in write_row_keep(row)
     assert "HAS_FUNCTION||interrogative" in write_row_keep(row)
 
@@ -115,12 +114,12 @@ def test_canonical_records_drop_volatile_and_null_properties() -> None:
     props = {"z": 1, "created_at": "2024-01-01T00:00:00+00:00", "a": [1, 2], "n": None}
     assert list(canonical_properties(props)) == ["a", "z"]
     record = node_record("Sentence", "s1", props)
-    assert to_jsonl_line(record) == (
-        '{"key":"s1","kind":"node","label":"Sentence","properties":{"a":[1,2],"z":1}}'
+    assert to_jsonl_line(record) == (  # the line `interview-graph export` writes
+        '{"key": "s1", "kind": "node", "label": "Sentence", "properties": {"a": [1, 2], "z": 1}}'
     )
     rel = relationship_record("FOLLOWS", "s2", "s1", {})
     assert rel["start"] == ["Sentence", "s2"] and rel["end"] == ["Sentence", "s1"]
-    assert to_jsonl_line({"text": "é"}) == '{"text":"é"}'
+    assert to_jsonl_line({"text": "é"}) == '{"text": "é"}'
 
 
 def test_created_at_of_analysis_is_utc_text() -> None:

@@ -1,4 +1,4 @@
-"""The write plans and their parameters (records.py), without a database."""
+"""The write plans and their parameters (graph.write_plans), without a database."""
 
 from __future__ import annotations
 
@@ -7,17 +7,14 @@ from dataclasses import replace
 from typing import Any
 
 from interview_graph.domain.model import TopicMention
-from interview_graph.graph import falkordb_cypher as cypher
-from interview_graph.graph.records import (
-    analysis_plan,
-    analysis_write_row,
-    create_analyses_params,
-    sentence_plan,
-    sentence_row,
-    storable_float,
-    write_row_keep,
-)
+from interview_graph.graph.cypher import CypherStatements
+from interview_graph.graph.cypher.dialect import FALKORDB
+from interview_graph.graph.values import storable_float
+from interview_graph.graph.write_plans import analysis_plan, create_analyses_params, sentence_plan
+from interview_graph.graph.write_rows import analysis_write_row, sentence_row, write_row_keep
 from tests.integration.graph_contract import make_analysis, make_interview, make_sentences
+
+cypher = CypherStatements(FALKORDB).writes
 
 
 def _analyses() -> list[Any]:
@@ -89,9 +86,9 @@ def test_analysis_plan_splits_new_from_existing() -> None:
     plan = analysis_plan(cypher, [*rows, rows[0]], {rows[4]["analysis_id"]})
     queries = [query for query, _ in plan.statements]
     assert queries == [
-        cypher.DELETE_STALE_DIMENSIONS,
-        cypher.CREATE_ANALYSES,
-        cypher.WRITE_ANALYSES,
+        cypher.delete_stale_dimensions,
+        cypher.create_analyses,
+        cypher.write_analyses,
     ]
     assert plan.stale == {0} and plan.counted == {1, 2}
     assert len(plan.statements[1][1]["rows"]) == 5  # new: all but the existing one
@@ -104,7 +101,7 @@ def test_a_new_sentence_batch_is_one_statement_with_its_links() -> None:
     rows = [sentence_row(s) for s in make_sentences(interview, 8)]
     plan = sentence_plan(cypher, rows[2:6], "f.txt", set())
     [(query, params)] = plan.statements
-    assert query == cypher.CREATE_SENTENCES and plan.counted == {0}
+    assert query == cypher.create_sentences and plan.counted == {0}
     assert params["interview_id"] == interview.interview_id
     assert list(zip(params["pair_at"], params["pair_previous"], strict=True)) == [
         (1, 0),
@@ -121,11 +118,11 @@ def test_a_mixed_sentence_batch_links_new_to_existing_by_id() -> None:
     plan = sentence_plan(cypher, rows[1:5], "f.txt", existing)
     queries = [query for query, _ in plan.statements]
     assert queries == [
-        cypher.CREATE_SENTENCES,
-        cypher.WRITE_SENTENCES,
-        cypher.DELETE_STALE_SOURCE_FILES,
-        cypher.CREATE_PAIRS,
-        cypher.LINK_PAIRS,
+        cypher.create_sentences,
+        cypher.write_sentences,
+        cypher.delete_stale_source_files,
+        cypher.create_pairs,
+        cypher.link_pairs,
     ]
     create = plan.statements[0][1]
     assert [row["sequence_order"] for row in create["rows"]] == [1, 3, 4]

@@ -31,14 +31,10 @@ from interview_graph.domain.model import (
 )
 from interview_graph.graph.port import SentenceView
 from interview_graph.projection.backfill import missing_events
+from interview_graph.projection.compare import compare_interview
+from interview_graph.projection.differences import FIELD_DIFFERS, MISSING_IN_GRAPH, MISSING_IN_LOG
+from interview_graph.projection.event_log import LogIndex
 from interview_graph.projection.projector import fold_events
-from interview_graph.projection.verify import (
-    FIELD_DIFFERS,
-    MISSING_IN_GRAPH,
-    MISSING_IN_LOG,
-    LogIndex,
-    compare_interview,
-)
 
 CORRELATION = str(uuid.uuid4())
 PROJECT = project_id_for("unit")

@@ -7,12 +7,10 @@ import gc
 
 from interview_graph.domain.model import InterviewStatus, TopicMention
 from interview_graph.graph.port import SentenceView
-from interview_graph.graph.records import storable_float
-from interview_graph.projection.verify import (
-    FIELD_DIFFERS,
-    collector_paused,
-    compare_interview,
-)
+from interview_graph.graph.values import storable_float
+from interview_graph.projection.compare import compare_interview
+from interview_graph.projection.differences import FIELD_DIFFERS
+from interview_graph.projection.verify import collector_paused
 from tests.unit.test_projection_fold import (
     INTERVIEW_ID,
     graph_views,

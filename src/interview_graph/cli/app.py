@@ -10,10 +10,10 @@ from __future__ import annotations
 import typer
 
 from interview_graph.cli.events_cmd import events_app
-from interview_graph.cli.graph_cmd import graph_app
 from interview_graph.cli.outbox_cmd import outbox_app
 from interview_graph.cli.process_cmd import process_app
 from interview_graph.cli.projection_cmd import projection_app
+from interview_graph.cli.read_cmd import read_app
 
 app = typer.Typer(
     name="interview-graph",
@@ -25,7 +25,7 @@ app = typer.Typer(
 
 # Apps without a name add their commands at the top level; named ones become command groups.
 # `--help` lists the commands in this order, groups last.
-for commands in (process_app, graph_app, projection_app, events_app, outbox_app):
+for commands in (process_app, read_app, projection_app, events_app, outbox_app):
     app.add_typer(commands)
 
 

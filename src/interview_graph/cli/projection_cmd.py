@@ -21,8 +21,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
-from urllib.parse import unquote, urlsplit
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.markup import escape
@@ -34,6 +33,7 @@ from interview_graph.domain.ids import is_uuid
 from interview_graph.events.port import EventStore, EventStoreError
 from interview_graph.graph.port import GraphStore, GraphStoreError
 from interview_graph.projection.backfill import backfill as run_backfill
+from interview_graph.projection.port import ProjectionGraph
 from interview_graph.projection.projector import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_PROJECTION,
@@ -42,12 +42,8 @@ from interview_graph.projection.projector import (
 )
 from interview_graph.projection.verify import VerifyReport, count_by_kind
 from interview_graph.projection.verify import verify as run_verify
-from interview_graph.settings import Settings, redact_url
+from interview_graph.settings import Settings
 
-if TYPE_CHECKING:  # the targets import both graph drivers: loaded only when used
-    from interview_graph.projection.targets import ProjectionGraph
-
-NEO4J_SCHEMES = frozenset({"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"})
 PROGRESS_EVERY_S = 2.0
 _T = TypeVar("_T")
 
@@ -76,54 +72,6 @@ class UsageError(Exception):
 # ---------------------------------------------------------------- targets
 
 
-def graph_for_target(settings: Settings, target: str | None) -> tuple[ProjectionGraph, str]:
-    """The graph store a `--target` names (unopened) and a label safe to print."""
-    from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
-    from interview_graph.projection.targets import FalkorDBProjectionTarget
-
-    if target is None:
-        if settings.graph_backend == "neo4j":
-            return _neo4j_store(settings, settings.neo4j_uri), _configured_label(settings)
-        server = EmbeddedFalkorDB(settings.falkordb_dir)
-        store = FalkorDBProjectionTarget(server, settings.falkordb_graph)
-        return store, _configured_label(settings)
-    if target.startswith("falkordb:"):
-        name = target.removeprefix("falkordb:")
-        if not name:
-            raise UsageError("--target falkordb:NAME needs a graph name, e.g. falkordb:rebuilt")
-        server = EmbeddedFalkorDB(settings.falkordb_dir)
-        return FalkorDBProjectionTarget(server, name), f"FalkorDB graph {name!r}"
-    if urlsplit(target).scheme.lower() in NEO4J_SCHEMES:
-        return _neo4j_store(settings, target), f"Neo4j {redact_url(target)}"
-    raise UsageError(
-        f"unknown --target {redact_url(target)!r}: use falkordb:NAME, neo4j://host:port[/db] "
-        "or bolt://host:port[/db]"
-    )
-
-
-def _neo4j_store(settings: Settings, url: str) -> ProjectionGraph:
-    """user, password and database from the URL, else from the NEO4J_* settings."""
-    from interview_graph.projection.targets import Neo4jProjectionTarget
-
-    parts = urlsplit(url)
-    host = parts.hostname or "127.0.0.1"
-    netloc = host if parts.port is None else f"{host}:{parts.port}"
-    database = unquote(parts.path.strip("/")) or settings.neo4j_database
-    password = settings.neo4j_password.get_secret_value()
-    return Neo4jProjectionTarget(
-        uri=f"{parts.scheme}://{netloc}",
-        user=unquote(parts.username) if parts.username else settings.neo4j_user,
-        password=unquote(parts.password) if parts.password else password,
-        database=database,
-    )
-
-
-def _configured_label(settings: Settings) -> str:
-    if settings.graph_backend == "neo4j":
-        return f"Neo4j {redact_url(settings.neo4j_uri)} database {settings.neo4j_database!r}"
-    return f"FalkorDB graph {settings.falkordb_graph!r}"
-
-
 @asynccontextmanager
 async def _opened_graph(graph: ProjectionGraph) -> AsyncIterator[ProjectionGraph]:
     async with graph:
@@ -145,7 +93,7 @@ def _run(work: Coroutine[Any, Any, _T]) -> _T:
     """Run an async body; store errors and bad arguments become messages and exit codes."""
     try:
         return asyncio.run(work)
-    except UsageError as exc:
+    except (UsageError, bootstrap.TargetError) as exc:
         render.err_console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
     except GraphStoreError as exc:
@@ -169,7 +117,7 @@ def _check_interview_id(interview: str | None) -> None:
 
 
 async def _node_count(graph: GraphStore) -> int:
-    from interview_graph.graph.records import NODE_KEYS
+    from interview_graph.graph.schema import NODE_KEYS
 
     counts = await graph.stats()
     return sum(counts.get(label, 0) for label in NODE_KEYS)
@@ -226,7 +174,7 @@ async def _rebuild(
     quiet: bool,
     follow: bool,
 ) -> tuple[ProjectionReport, str]:
-    graph, label = graph_for_target(settings, target)
+    graph, label = bootstrap.graph_for_target(settings, target)
     async with _opened_store(settings) as store, _opened_graph(graph):
         checkpoint = await _prepare_target(graph, label, name, wipe)
         if checkpoint and not quiet:
@@ -283,7 +231,11 @@ def rebuild(
     """Build a graph from the full event log (resumes an interrupted rebuild)."""
     settings = load_settings()
     if wipe and not yes:
-        label = graph_for_target(settings, target)[1] if _valid_target(settings, target) else target
+        label = (
+            bootstrap.graph_for_target(settings, target)[1]
+            if _valid_target(settings, target)
+            else target
+        )
         if not sys.stdin.isatty() or not typer.confirm(f"Delete everything in {label}?"):
             render.err_console.print(
                 "[red]error:[/] --wipe deletes every node of the target; confirm with --yes"
@@ -297,8 +249,8 @@ def rebuild(
 
 def _valid_target(settings: Settings, target: str | None) -> bool:
     try:
-        graph_for_target(settings, target)
-    except UsageError:
+        bootstrap.graph_for_target(settings, target)
+    except bootstrap.TargetError:
         return False
     return True
 
@@ -328,7 +280,7 @@ async def _with_store_and_graph(
     target: str | None,
     action: Callable[[EventStore, GraphStore], Awaitable[_T]],
 ) -> _T:
-    graph, _label = graph_for_target(settings, target)
+    graph, _label = bootstrap.graph_for_target(settings, target)
     async with _opened_store(settings) as store, _opened_graph(graph):
         return await action(store, graph)
 

@@ -3,10 +3,9 @@
 FalkorDB receives query parameters as a text header in front of the query, never spliced into
 the query body. The `falkordb` client writes that header with a recursive encoder
 (`falkordb.helpers.stringify_param_value`) that tests the type of every value with a chain of
-isinstance calls; for a write batch (hundreds of rows of a dozen values) it was the largest
-cost of a graph write in our process. This encoder produces exactly the same text (checked
-against the client's in the unit tests) with one type lookup per value and each map key
-formatted once:
+isinstance calls, for every value of a write batch (hundreds of rows of a dozen values). This
+encoder produces exactly the same text (checked against the client's in the unit tests) with
+one type lookup per value and each map key formatted once:
 
 * strings: in double quotes, with backslash and double quote escaped by a backslash and
   nothing else escaped (the server reads newlines and other characters raw);

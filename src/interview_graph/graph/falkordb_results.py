@@ -1,13 +1,12 @@
 """The rows of a FalkorDB reply in compact form, parsed in one synchronous pass.
 
 The `falkordb` client parses every value of a reply with an awaited coroutine and a dispatch
-per type. Reading an interview back (`verify` reads every sentence, analysis and dimension of
-the graph, tens of thousands of values per interview) spent more time there than the server
-spent running the query. The reads of this package return only nulls, strings, integers,
-booleans, doubles, arrays and maps: those are parsed here into exactly the values the client
-gives (maps as plain dicts, which compare equal to its OrderedDicts). A reply holding any
-other type (a node, an edge, a date, a point...) gives None, and the caller leaves it to the
-client's parser.
+per type, and reading an interview back means tens of thousands of values (`verify` reads
+every sentence, analysis and dimension of the graph). The reads of this package return only
+nulls, strings, integers, booleans, doubles, arrays and maps: those are parsed here into
+exactly the values the client gives (maps as plain dicts, which compare equal to its
+OrderedDicts). A reply holding any other type (a node, an edge, a date, a point...) gives
+None, and the caller leaves it to the client's parser.
 """
 
 from __future__ import annotations

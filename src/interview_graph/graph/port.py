@@ -1,8 +1,9 @@
 """The GraphStore port: everything the pipeline and the CLI need from a graph database.
 
-Backends keep all their Cypher in one module and hide dialect differences (constraints,
-datetimes, maps) behind this interface. Every write is idempotent (MERGE on deterministic
-ids), so re-processing a file or replaying a batch never duplicates anything.
+Both backends share their Cypher (graph.cypher, with a small dialect object for what differs)
+and hide their differences (constraints, transactions, reply formats) behind this interface.
+Every write is idempotent (MERGE on deterministic ids), so re-processing a file or replaying a
+batch never duplicates anything. Importing this module loads no database driver.
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ from interview_graph.domain.model import Analysis, Interview, InterviewStatus, S
 
 class GraphStoreError(RuntimeError):
     """A graph operation failed; the message says which store, which operation and what to do."""
+
+
+class NodeExistsError(GraphStoreError):
+    """A CREATE met a node that exists already: its unique constraint refused it, and the
+    statement (on Neo4j, its whole transaction) changed nothing. Stores write new rows with
+    CREATE and catch this to write the batch again with MERGE."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,8 @@ from interview_graph.domain.events import (
 from interview_graph.domain.model import Interview, InterviewStatus
 from interview_graph.events.port import AppendRequest, EventStore
 from interview_graph.graph.port import GraphStore, SentenceView
-from interview_graph.projection.verify import LogInterview, graph_interview_ids, read_log
+from interview_graph.projection.event_log import LogInterview, read_log
+from interview_graph.projection.verify import graph_interview_ids
 
 BACKFILL_ACTOR = Actor(actor_type=ActorType.SYSTEM, user_id="backfill")
 BACKFILL_SOURCE = "backfill"

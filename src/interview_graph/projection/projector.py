@@ -18,91 +18,23 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from interview_graph.domain.events import (
-    DomainEvent,
-    EventType,
-    InterviewStatusChangedData,
-    analysis_from_event,
-    interview_from_event,
-    sentence_from_event,
-)
-from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
+from interview_graph.domain.events import DomainEvent
 from interview_graph.events.port import EventStore
+from interview_graph.projection.port import (
+    PreparedBatch,
+    ProjectionBatch,
+    ProjectionCheckpoint,
+    ProjectionTarget,
+)
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PROJECTION = "graph"
 DEFAULT_BATCH_SIZE = 2000
-
-
-@dataclass(frozen=True, slots=True)
-class ProjectionCheckpoint:
-    name: str
-    position: int
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedBatch:
-    """A batch as a target will write it (its rows), made before the write begins."""
-
-    checkpoint: ProjectionCheckpoint
-    params: Mapping[str, Any]
-
-
-class ProjectionTarget(Protocol):
-    """What the projection needs from a graph store (both adapters implement it).
-
-    `prepare_projection_batch` only computes (no I/O), so the projector prepares the next
-    batch while the previous one is being written; `apply_projection_batch` is the two steps.
-    """
-
-    def prepare_projection_batch(
-        self, batch: ProjectionBatch, checkpoint: ProjectionCheckpoint
-    ) -> PreparedBatch: ...
-
-    async def write_projection_batch(self, batch: PreparedBatch) -> None: ...
-
-    async def apply_projection_batch(
-        self, batch: ProjectionBatch, checkpoint: ProjectionCheckpoint
-    ) -> None: ...
-
-    async def read_checkpoint(self, name: str) -> int | None: ...
-
-
-@dataclass(slots=True)
-class ProjectionBatch:
-    """The graph writes of a run of consecutive events, and the position that covers them."""
-
-    interviews: list[Interview] = field(default_factory=list)
-    sentences: list[Sentence] = field(default_factory=list)
-    analyses: list[Analysis] = field(default_factory=list)
-    statuses: dict[str, InterviewStatus] = field(default_factory=dict)
-    position: int = 0
-    events: int = 0
-    skipped: int = 0
-
-    def add(self, event: DomainEvent) -> None:
-        """Fold one event in; events this release does not know are counted and skipped."""
-        if event.position is not None:
-            self.position = max(self.position, event.position)
-        self.events += 1
-        if not event.is_known:
-            self.skipped += 1
-            return
-        kind = event.event_type
-        if kind == EventType.INTERVIEW_CREATED:
-            self.interviews.append(interview_from_event(event))
-        elif kind == EventType.SENTENCE_CREATED:
-            self.sentences.append(sentence_from_event(event))
-        elif kind == EventType.ANALYSIS_GENERATED:
-            self.analyses.append(analysis_from_event(event))
-        elif kind == EventType.INTERVIEW_STATUS_CHANGED:
-            data = InterviewStatusChangedData.model_validate(event.data)
-            self.statuses[event.aggregate_id] = data.to_status
 
 
 def fold_events(events: Iterable[DomainEvent]) -> ProjectionBatch:

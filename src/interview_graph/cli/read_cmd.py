@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from dataclasses import asdict
 from typing import Annotated, Any
@@ -13,12 +12,13 @@ import typer
 from interview_graph import bootstrap
 from interview_graph.cli import render
 from interview_graph.cli.context import load_settings
+from interview_graph.graph.export import to_jsonl_line
 from interview_graph.graph.port import GraphStoreError
 
-graph_app = typer.Typer()
+read_app = typer.Typer()
 
 
-@graph_app.command("interviews")
+@read_app.command("interviews")
 def interviews(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the interviews in the graph."""
     rows = asyncio.run(_with_graph(lambda g: g.list_interviews()))
@@ -28,7 +28,7 @@ def interviews(json_output: Annotated[bool, typer.Option("--json")] = False) -> 
         render.print_interviews(rows)
 
 
-@graph_app.command("show")
+@read_app.command("show")
 def show(
     interview_id: Annotated[str, typer.Argument(help="The interview id (see `interviews`).")],
     json_output: Annotated[bool, typer.Option("--json")] = False,
@@ -64,7 +64,7 @@ def show(
         render.print_analysis_failures(failures)
 
 
-@graph_app.command("export")
+@read_app.command("export")
 def export(
     interview: Annotated[str | None, typer.Option(help="Only this interview's subgraph.")] = None,
     output_format: Annotated[str, typer.Option("--format", help="Only jsonl.")] = "jsonl",
@@ -77,14 +77,14 @@ def export(
     async def dump(graph: Any) -> int:
         count = 0
         async for record in graph.export(interview):
-            sys.stdout.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+            sys.stdout.write(to_jsonl_line(record) + "\n")
             count += 1
         return count
 
     asyncio.run(_with_graph(dump))
 
 
-@graph_app.command("stats")
+@read_app.command("stats")
 def stats(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Node and relationship counts."""
     counts = asyncio.run(_with_graph(lambda g: g.stats()))
