@@ -66,3 +66,25 @@ def generate_transcript(n_sentences: int, seed: int = 0) -> str:
         written += answer_length
         seconds += rng.randint(10, 40)
     return "\n".join(lines) + "\n"
+
+
+def generate_timestamped_lines(n_lines: int, seed: int = 0) -> str:
+    """Exactly n_lines `[hh:mm:ss.mmm] Speaker: ...` lines (one or two sentences each).
+
+    Turns are 0.1 to 0.35 s apart, so that a million lines stay below 100 hours, the largest
+    stamp the readers accept.
+    """
+    rng = random.Random(seed)
+    lines: list[str] = []
+    millis = 0
+    for index in range(n_lines):
+        seconds, fraction = divmod(millis, 1000)
+        clock = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+        stamp = f"[{clock}.{fraction:03d}]"
+        if index % 2 == 0:
+            lines.append(f"{stamp} Interviewer: {_fill(rng.choice(_QUESTIONS), rng)}")
+        else:
+            answer = " ".join(_fill(rng.choice(_ANSWERS), rng) for _ in range(rng.randint(1, 2)))
+            lines.append(f"{stamp} Participant: {answer}")
+        millis += rng.randint(100, 350)
+    return "\n".join(lines) + "\n"

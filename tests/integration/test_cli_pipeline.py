@@ -149,3 +149,103 @@ def test_invalid_settings_are_a_usage_error(tmp_path: Path) -> None:
     result = run_cli(["stats"], base_env(tmp_path / "data", GRAPH_BACKEND="oracle"))
     assert result.returncode == 2
     assert "GRAPH_BACKEND" in result.stderr
+
+
+BROKEN_CUES_VTT = (
+    "WEBVTT\n\n"
+    "00:00:01.000 --> 00:00:04.000\n<v Ann>How do you plan sprints?</v>\n\n"
+    "00:00:xx.000 --> 00:00:08.000\n<v Bob>Lost.</v>\n\n"
+    "00:00:15.000 --> 00:00:13.000\n<v Bob>We use a board.</v>\n"
+)
+PROSE_TRANSCRIPT = (
+    "Interviewer: What was slow?\n"
+    "Participant: Mostly reporting.\n"
+    "The main issue: exports were slow.\n"
+    "Interviewer: Thanks.\n"
+)
+
+
+PROSE_NAME = "[draft] prose [red].txt"  # brackets must print as they are, not as markup
+
+
+def _mixed_folder(root: Path) -> Path:
+    inputs = root / "inputs"
+    (inputs / "sub").mkdir(parents=True)
+    (inputs / "cues.vtt").write_text(BROKEN_CUES_VTT, encoding="utf-8")
+    (inputs / "sub" / PROSE_NAME).write_text(PROSE_TRANSCRIPT, encoding="utf-8")
+    (inputs / "notes.docx").write_bytes(b"PK\x03\x04")
+    (inputs / "call.transcript").write_text("Ann: hi\n", encoding="utf-8")
+    (inputs / "moved.txt").symlink_to(root / "elsewhere.txt")
+    return inputs
+
+
+def test_warnings_speakers_and_skipped_files_in_the_json_summary(tmp_path: Path) -> None:
+    inputs = _mixed_folder(tmp_path)
+
+    result = run_cli(["process", str(inputs), "--json"], base_env(tmp_path / "data"))
+
+    assert result.returncode == 0, result.stderr
+    summary = result.json()
+    by_name = {Path(f["path"]).name: f for f in summary["files"]}
+    assert set(by_name) == {"cues.vtt", PROSE_NAME}
+    assert all(f["status"] == "done" for f in by_name.values())
+    cues = by_name["cues.vtt"]
+    assert [w["line"] for w in cues["warnings"]] == [6, 9]
+    assert "00:00:xx.000" in cues["warnings"][0]["message"]
+    assert "before it starts" in cues["warnings"][1]["message"]
+    assert cues["speakers"] == ["Ann", "Bob"]
+    assert cues["sentences"] == 2
+    prose = by_name[PROSE_NAME]
+    assert prose["speakers"] == ["Interviewer", "Participant"]
+    assert prose["warnings"] == []
+    skipped = {Path(s["path"]).name: s["reason"] for s in summary["skipped"]}
+    assert set(skipped) == {"notes.docx", "call.transcript", "moved.txt"}
+    assert "not supported yet" in skipped["notes.docx"]
+    assert "broken symbolic link" in skipped["moved.txt"]
+    assert summary["totals"]["files_skipped"] == 3
+    assert summary["totals"]["files_failed"] == 0
+
+    shown = run_cli(["show", prose["interview_id"], "--json"], base_env(tmp_path / "data"))
+    speakers = [s["speaker"] for s in shown.json()["sentences"]]
+    assert "The main issue" not in speakers
+
+
+def test_the_human_summary_names_warnings_speakers_and_skipped_files(tmp_path: Path) -> None:
+    inputs = _mixed_folder(tmp_path)
+    env = base_env(tmp_path / "data", COLUMNS="250", TERM="dumb")
+
+    result = run_cli(["process", str(inputs)], env)
+
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert f"warning {inputs / 'cues.vtt'} line 6: cue skipped" in out
+    assert f"warning {inputs / 'cues.vtt'} line 9: the cue ends at 00:00:13.000" in out
+    assert "Interviewer, Participant" in out
+    assert str(inputs / "sub" / PROSE_NAME) in out
+    assert f"skipped {inputs / 'notes.docx'}: .docx files are not supported yet" in out
+    assert f"skipped {inputs / 'call.transcript'}: unsupported file type" in out
+    assert "files_skipped=3" in out
+
+
+def test_a_folder_of_only_unsupported_files_says_what_was_skipped(tmp_path: Path) -> None:
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    (inputs / "notes.docx").write_bytes(b"PK\x03\x04")
+
+    result = run_cli(["process", str(inputs)], base_env(tmp_path / "data"))
+
+    assert result.returncode == 2
+    assert "no transcript files found" in result.stderr
+    assert "notes.docx" in result.stderr and "not supported yet" in result.stderr
+
+
+def test_a_subtitle_file_without_usable_cues_fails_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.vtt"
+    path.write_text("WEBVTT\n\n00:00:xx.000 --> 00:00:04.000\nHi\n", encoding="utf-8")
+
+    result = run_cli(["process", str(path), "--json"], base_env(tmp_path / "data"))
+
+    assert result.returncode == 1
+    (only,) = result.json()["files"]
+    assert only["status"] == "failed"
+    assert "line 3" in only["error"] and "no usable cue" in only["error"]

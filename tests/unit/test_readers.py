@@ -14,9 +14,9 @@ from interview_graph.pipeline.readers import (
     Transcript,
     TranscriptError,
     discover_files,
-    parse_stamp_ms,
     read_transcript,
 )
+from interview_graph.pipeline.stamps import parse_stamp_ms
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 MB = 1_048_576
@@ -349,6 +349,46 @@ def test_discovery_is_recursive_sorted_and_skips_hidden(tmp_path: Path) -> None:
     assert found.errors == []
 
 
+def test_discovery_lists_every_skipped_path_with_its_reason(tmp_path: Path) -> None:
+    make_tree(tmp_path)
+    (tmp_path / "b" / "notes.docx").write_bytes(b"PK\x03\x04")
+    (tmp_path / "b" / "call.transcript").write_text("Ann: hi\n", encoding="utf-8")
+    (tmp_path / "b" / "README").write_text("x", encoding="utf-8")
+    (tmp_path / "b" / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
+    os.mkfifo(tmp_path / "b" / "pipe.txt")
+
+    found = discover_files([tmp_path])
+
+    assert len(found) == 4 and found.errors == []
+    reasons = {s.path.relative_to(tmp_path).as_posix(): s.reason for s in found.skipped}
+    assert sorted(reasons) == [
+        ".hidden",
+        "a/.secret.txt",
+        "a/skip.pdf",
+        "b/README",
+        "b/call.transcript",
+        "b/gone.txt",
+        "b/notes.docx",
+        "b/pipe.txt",
+    ]
+    assert "not supported yet" in reasons["a/skip.pdf"]
+    assert "not supported yet" in reasons["b/notes.docx"]
+    assert "unsupported file type .transcript" in reasons["b/call.transcript"]
+    assert "no file extension" in reasons["b/README"]
+    assert "broken symbolic link" in reasons["b/gone.txt"]
+    assert "nowhere.txt" in reasons["b/gone.txt"]
+    assert "named pipe" in reasons["b/pipe.txt"]
+    assert "hidden" in reasons[".hidden"]
+
+
+def test_an_explicit_broken_symlink_is_an_error_naming_its_target(tmp_path: Path) -> None:
+    link = tmp_path / "call.txt"
+    link.symlink_to(tmp_path / "moved.txt")
+    found = discover_files([link])
+    assert list(found) == []
+    assert [(e.path, "broken symbolic link" in e.message) for e in found.errors] == [(link, True)]
+
+
 def test_discovery_keeps_explicit_files_dedupes_and_reports_missing(tmp_path: Path) -> None:
     make_tree(tmp_path)
     explicit = tmp_path / "a" / "skip.pdf"
@@ -362,7 +402,11 @@ def test_discovery_keeps_explicit_files_dedupes_and_reports_missing(tmp_path: Pa
 def test_discovery_survives_symlink_loops(tmp_path: Path) -> None:
     make_tree(tmp_path)
     (tmp_path / "a" / "loop").symlink_to(tmp_path)
-    assert len(discover_files([tmp_path])) == 4
+    found = discover_files([tmp_path])
+    assert len(found) == 4
+    assert [s.path for s in found.skipped if "already searched" in s.reason] == [
+        tmp_path / "a" / "loop"
+    ]
 
 
 def _as_unprivileged(action: Callable[[], object], queue: multiprocessing.Queue[object]) -> None:
@@ -428,3 +472,221 @@ def test_unreadable_file_is_a_permission_error(shared_tree: Path) -> None:
     path.chmod(0o000)
     result = run_unprivileged(lambda: read(path).text)
     assert result == ("error", "permission denied; make the file readable")
+
+
+# -- malformed subtitle cues ------------------------------------------------------------------
+
+MALFORMED_VTT = """WEBVTT
+
+1
+00:00:01.000 --> 00:00:04.000
+<v Ann>Hello there.</v>
+
+2
+00:00:xx.000 --> 00:00:08.000
+<v Bob>Lost one.</v>
+
+3
+00:00:10.000 -> 00:00:12.000
+<v Bob>Lost two.</v>
+
+4
+00:00:15.000 --> 00:00:13.000
+<v Ann>Backwards.</v>
+00:00:16.000 --> 00:00:18.000
+<v Bob>Glued on.</v>
+
+stray words without a cue
+
+5
+00:00:20.000 --> 00:00:21.000
+"""
+
+
+def warning_lines(transcript: Transcript) -> dict[int, str]:
+    return {warning.line: warning.message for warning in transcript.warnings}
+
+
+def test_every_skipped_or_repaired_webvtt_cue_is_a_warning_with_its_line(tmp_path: Path) -> None:
+    transcript = read(write(tmp_path, "call.vtt", MALFORMED_VTT))
+
+    got = [(s.speaker, s.start_ms, s.end_ms, s.text) for s in transcript.segments]
+    assert got == [
+        ("Ann", 1_000, 4_000, "Hello there."),
+        ("Ann", 15_000, None, "Backwards."),
+        ("Bob", 16_000, 18_000, "Glued on."),
+    ]
+    warnings = warning_lines(transcript)
+    assert sorted(warnings) == [8, 12, 16, 18, 21, 24]
+    assert "00:00:xx.000" in warnings[8] and "not a valid timing line" in warnings[8]
+    assert "00:00:10.000 -> 00:00:12.000" in warnings[12]
+    assert "before it starts" in warnings[16] and "end time is dropped" in warnings[16]
+    assert "no blank line" in warnings[18]
+    assert "stray words" in warnings[21] and "skipped" in warnings[21]
+    assert "no text" in warnings[24]
+    assert str(transcript.warnings[0]).startswith("line 8: ")
+    assert_segments_index_text(transcript)
+
+
+def test_every_skipped_or_repaired_subrip_cue_is_a_warning_with_its_line(tmp_path: Path) -> None:
+    srt = (
+        "1\n00:00:01,000 --> 00:00:02,000\nAnn: hi\n\n"
+        "2\n00:00:0x,000 --> 00:00:04,000\nBob: lost\n\n"
+        "3\n00:00:09,000 --> 00:00:05,000\nAnn: backwards\n\n"
+        "4\n00:00:10,000 00:00:12,000\nBob: no arrow\n"
+    )
+    transcript = read(write(tmp_path, "call.srt", srt))
+
+    got = [(s.speaker, s.start_ms, s.end_ms, s.text) for s in transcript.segments]
+    assert got == [("Ann", 1_000, 2_000, "hi"), ("Ann", 9_000, None, "backwards")]
+    warnings = warning_lines(transcript)
+    assert sorted(warnings) == [6, 10, 14]
+    assert "00:00:0x,000" in warnings[6]
+    assert "00:00:05,000, before it starts at 00:00:09,000" in warnings[10]
+    assert "00:00:10,000 00:00:12,000" in warnings[14]
+    assert_segments_index_text(transcript)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "first_bad_line"),
+    [
+        ("bad.vtt", "WEBVTT\n\n00:00:xx.000 --> 00:00:04.000\nHi\n\n00:00:05.000 -> 6\nHo\n", 3),
+        ("bad.srt", "1\n00:00:xx,000 --> 00:00:04,000\nHi\n\n2\n00:00:05 -> 6\nHo\n", 2),
+    ],
+)
+def test_a_subtitle_file_without_a_usable_cue_names_its_first_bad_line(
+    tmp_path: Path, name: str, content: str, first_bad_line: int
+) -> None:
+    message = error_of(lambda: read(write(tmp_path, name, content))).message
+    assert "no usable cue" in message
+    assert f"line {first_bad_line}: " in message and "00:00:xx" in message
+    assert "1 more problem" in message
+
+
+def test_well_formed_subtitles_have_no_warnings() -> None:
+    for name in ("reporting-workflow.vtt", "support-tooling.srt", "onboarding-interview.txt"):
+        assert read(SAMPLES / name).warnings == ()
+
+
+# -- speaker labels and prose -----------------------------------------------------------------
+
+
+def test_prose_with_a_colon_continues_the_turn(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "t.txt",
+        "Interviewer: What was slow?\n"
+        "Participant: Mostly reporting.\n"
+        "The main issue: exports were slow.\n"
+        "Note to self: ask about the CSV.\n"
+        "Interviewer: Thanks.\n",
+    )
+    transcript = read(path)
+    assert transcript.format == "speaker"
+    assert [(s.speaker, s.text) for s in transcript.segments] == [
+        ("Interviewer", "What was slow?"),
+        (
+            "Participant",
+            "Mostly reporting.\nThe main issue: exports were slow.\n"
+            "Note to self: ask about the CSV.",
+        ),
+        ("Interviewer", "Thanks."),
+    ]
+    assert transcript.speakers == ("Interviewer", "Participant")
+    assert_segments_index_text(transcript)
+
+
+def test_short_names_roles_and_one_off_names_are_labels(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "t.txt",
+        "P1: Hi.\nSpeaker 2: Hello.\nDr. Smith: Yes.\nP1: Fine.\nMaria de la Cruz: Once.\n",
+    )
+    assert read(path).speakers == ("P1", "Speaker 2", "Dr. Smith", "Maria de la Cruz")
+
+
+def test_a_stamped_prose_line_starts_a_turn_without_a_speaker(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "t.txt",
+        "[00:00:01] Ann: Hi.\n[00:00:04] So basically: that was it.\n[00:00:09] Ann: Bye.\n",
+    )
+    got = [(s.speaker, s.start_ms, s.end_ms, s.text) for s in read(path).segments]
+    assert got == [
+        ("Ann", 1_000, 4_000, "Hi."),
+        (None, 4_000, 9_000, "So basically: that was it."),
+        ("Ann", 9_000, None, "Bye."),
+    ]
+
+
+def test_front_matter_participants_are_labels_even_lowercase(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "t.txt",
+        "---\nparticipants: [Priya Nair, tomas berg]\n---\n"
+        "priya: Hi.\ntomas berg: Hello there.\nwe agreed on this: fine.\n",
+    )
+    transcript = read(path)
+    assert [(s.speaker, s.text) for s in transcript.segments] == [
+        ("priya", "Hi."),
+        ("tomas berg", "Hello there.\nwe agreed on this: fine."),
+    ]
+
+
+def test_a_recurring_label_is_a_speaker_and_a_heading_word_is_not(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.txt", "ann: hi\nbob: yo\nann: so\nSummary: we agreed.\nbob: ok\n")
+    transcript = read(path)
+    assert transcript.speakers == ("ann", "bob")
+    assert transcript.segments[2].text == "so\nSummary: we agreed."
+
+
+def test_prose_colons_alone_do_not_make_a_speaker_transcript(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "notes.txt",
+        "The main issue: exports were slow.\nOur plan for today: fix them.\nAll good.\n",
+    )
+    transcript = read(path)
+    assert transcript.format == "text"
+    assert transcript.speakers == ()
+
+
+def test_subtitle_prefix_labels_tell_prose_from_speakers(tmp_path: Path) -> None:
+    srt = (
+        "1\n00:00:01,000 --> 00:00:02,000\nAnn: Hi.\n\n"
+        "2\n00:00:03,000 --> 00:00:04,000\nThe main issue: exports.\n\n"
+        "3\n00:00:05,000 --> 00:00:06,000\nBob: Yes.\n"
+    )
+    transcript = read(write(tmp_path, "call.srt", srt))
+    assert [(s.speaker, s.text) for s in transcript.segments] == [
+        ("Ann", "Hi."),
+        ("Ann", "The main issue: exports."),
+        ("Bob", "Yes."),
+    ]
+
+
+# -- reading large files ----------------------------------------------------------------------
+
+
+def test_reading_reports_progress_up_to_the_whole_text(tmp_path: Path) -> None:
+    lines = [f"[00:{i // 60 % 60:02d}:{i % 60:02d}] Ann: line {i}." for i in range(50_000)]
+    path = write(tmp_path, "long.txt", "\n".join(lines) + "\n")
+    calls: list[tuple[int, int]] = []
+
+    transcript = read_transcript(path, max_bytes=100 * MB, on_progress=lambda *c: calls.append(c))
+
+    total = len(transcript.text)
+    assert len(calls) >= 2
+    assert calls[-1] == (total, total)
+    assert all(done <= total and each_total == total for done, each_total in calls)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert len(transcript.segments) == 50_000
+    assert transcript.segments[-2].end_ms == transcript.segments[-1].start_ms
+
+
+def test_every_kind_of_line_break_keeps_offsets_and_line_numbers(tmp_path: Path) -> None:
+    text = "WEBVTT\r\n\r\n00:00:01.000 --> 00:00:02.000\rHi.\u2028\u2028bad line -> here\n"
+    transcript = read(write(tmp_path, "t.vtt", text))
+    assert [s.text for s in transcript.segments] == ["Hi."]
+    assert [w.line for w in transcript.warnings] == [6]
+    assert_segments_index_text(transcript)

@@ -78,6 +78,7 @@ def process(
         render.err_console.print(
             "[red]no transcript files found[/] in: " + ", ".join(map(str, paths))
         )
+        render.print_skipped(files.skipped, to=render.err_console)
         raise typer.Exit(2)
     if metrics_port is not None:
         from interview_graph.metrics import serve_metrics
@@ -90,10 +91,17 @@ def process(
     )
     reports = [*_discovery_reports(discovery_errors), *reports]
     totals["files_failed"] += len(discovery_errors)
+    totals["files_skipped"] = len(files.skipped)
     if json_output:
-        render.print_json({"files": render.report_rows(reports), "totals": totals})
+        render.print_json(
+            {
+                "files": render.report_rows(reports),
+                "skipped": render.skipped_rows(files.skipped),
+                "totals": totals,
+            }
+        )
     else:
-        render.print_process_summary(reports, totals)
+        render.print_process_summary(reports, totals, files.skipped)
     raise typer.Exit(0 if all(r.ok for r in reports) else 1)
 
 
@@ -200,7 +208,9 @@ async def _run_files(
     with FileProgress(len(files), enabled=show_progress) as progress:
         for path in files:
             progress.start_file(path)
-            report = await service.process_file(path, project, on_progress=progress.advance)
+            report = await service.process_file(
+                path, project, on_progress=progress.advance, on_read_progress=progress.reading
+            )
             progress.finish_file(report)
             reports.append(report)
     return reports

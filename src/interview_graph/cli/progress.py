@@ -31,6 +31,7 @@ class FileProgress:
             disable=not self._enabled,
         )
         self._files: TaskID = self._progress.add_task("files", total=file_count)
+        self._reading: TaskID = self._progress.add_task("reading", total=None, visible=False)
         self._sentences: TaskID = self._progress.add_task("sentences", total=None)
 
     def __enter__(self) -> FileProgress:
@@ -47,6 +48,15 @@ class FileProgress:
 
     def start_file(self, path: Path) -> None:
         self._progress.update(self._files, description=f"files ({path.name})")
+
+    def reading(self, characters_read: int, characters: int) -> None:
+        """While a file is read (called from the reading thread; Rich's updates are locked)."""
+        self._progress.update(
+            self._reading,
+            completed=characters_read,
+            total=characters,
+            visible=characters_read < characters,
+        )
 
     def advance(self, sentences: int) -> None:
         self._progress.advance(self._sentences, sentences)

@@ -51,8 +51,11 @@ TargetOption = Annotated[
     str | None,
     typer.Option(
         "--target",
-        help="falkordb:NAME, neo4j://host:port[/database] or bolt://...; "
-        "default: the configured graph.",
+        # Typer renders help as Rich markup: the brackets must be literal, not a closing tag.
+        help=escape(
+            "falkordb:NAME, neo4j://host:port[/database] or bolt://...; "
+            "default: the configured graph."
+        ),
     ),
 ]
 NameOption = Annotated[

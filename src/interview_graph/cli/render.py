@@ -9,10 +9,12 @@ from dataclasses import asdict
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from interview_graph.domain.model import Analysis
 from interview_graph.graph.port import InterviewSummary, SentenceView
+from interview_graph.pipeline.readers import SkippedFile
 from interview_graph.pipeline.service import FileReport
 
 console = Console()
@@ -43,27 +45,48 @@ def report_rows(reports: Sequence[FileReport]) -> list[dict[str, Any]]:
                 for f in r.analysis_failures
             ],
             "usage": asdict(r.usage),
+            "speakers": list(r.speakers),
+            "warnings": [{"line": w.line, "message": w.message} for w in r.warnings],
         }
         for r in reports
     ]
 
 
-def print_process_summary(reports: Sequence[FileReport], totals: dict[str, Any]) -> None:
+def skipped_rows(skipped: Sequence[SkippedFile]) -> list[dict[str, str]]:
+    return [{"path": str(s.path), "reason": s.reason} for s in skipped]
+
+
+def print_skipped(skipped: Sequence[SkippedFile], *, to: Console | None = None) -> None:
+    """Every path a folder held that was not read, with the reason (not a failure)."""
+    out = to or console
+    for item in skipped:
+        out.print(f"[dim]skipped[/] {escape(str(item.path))}: {escape(item.reason)}")
+
+
+def print_process_summary(
+    reports: Sequence[FileReport], totals: dict[str, Any], skipped: Sequence[SkippedFile] = ()
+) -> None:
     table = Table(title="interview-graph: processed files")
-    for column in ("file", "status", "interview", "sentences", "analyses", "seconds", "error"):
+    columns = ("file", "status", "interview", "speakers", "sentences", "analyses", "seconds")
+    for column in (*columns, "error"):
         table.add_column(column, overflow="fold")
     for r in reports:
         status = "[green]done[/]" if r.ok else "[red]failed[/]"
         table.add_row(
-            r.path,
+            escape(r.path),
             status,
             (r.interview_id or "")[:8],
+            escape(", ".join(r.speakers)),
             str(r.sentences),
             str(r.analyses),
             f"{r.seconds:.2f}",
-            r.error or "",
+            escape(r.error or ""),
         )
     console.print(table)
+    for r in reports:
+        for warning in r.warnings:
+            console.print(f"[yellow]warning[/] {escape(r.path)} {escape(str(warning))}")
+    print_skipped(skipped)
     parts = [f"{key}={value}" for key, value in totals.items() if not isinstance(value, dict)]
     console.print("  ".join(parts))
     events = totals.get("events")
@@ -75,8 +98,8 @@ def print_process_summary(reports: Sequence[FileReport], totals: dict[str, Any])
     for r in reports:
         for failure in r.analysis_failures:
             console.print(
-                f"[yellow]no analysis[/] {r.path} sentence #{failure.sequence_order}: "
-                f"{failure.reason}"
+                f"[yellow]no analysis[/] {escape(r.path)} sentence #{failure.sequence_order}: "
+                f"{escape(failure.reason)}"
             )
 
 

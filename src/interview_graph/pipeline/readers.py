@@ -1,9 +1,10 @@
 """Read transcript files (plain, speaker-labelled, WebVTT, SubRip) into text plus segments.
 
 Every segment keeps the offset of its first character in `Transcript.text`, the decoded file,
-so that each sentence can be traced back to the exact words of the source. Markup inside
-subtitle cues (`<v Name>`, `<i>`, `{\\an8}`) is blanked with spaces of equal length rather than
-removed: the words stay where they were in the source and offsets stay valid.
+so that each sentence can be traced back to the exact words of the source (subtitle markup is
+blanked in place, see `cues`). Whatever is skipped or repaired on the way is a `ReadWarning`
+with its line; whatever a folder holds that is not read is a `SkippedFile` with the reason.
+Reading is one streamed pass over the lines (plus one for plain text), linear in the size.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -20,9 +22,14 @@ from typing import Any, Literal
 import yaml
 
 from interview_graph.domain.model import Segment, TranscriptMeta
+from interview_graph.pipeline.cues import parse_cues
+from interview_graph.pipeline.source_lines import ReadProgress, ReadWarning, iter_lines
+from interview_graph.pipeline.speaker_labels import SpeakerLabels
+from interview_graph.pipeline.stamps import STAMP, parse_stamp_ms
 
 TranscriptFormat = Literal["text", "speaker", "vtt", "srt"]
 TRANSCRIPT_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".vtt", ".srt", ".text"})
+NOT_SUPPORTED_YET: frozenset[str] = frozenset({".doc", ".docx", ".odt", ".pages", ".pdf", ".rtf"})
 _SNIFF_BYTES = 8192
 _MAX_CONTROL_RATIO = 0.05
 
@@ -48,14 +55,39 @@ class Transcript:
     content_sha256: str
     format: TranscriptFormat
     size_bytes: int = 0
+    warnings: tuple[ReadWarning, ...] = ()  # what was skipped or repaired, in line order
+
+    @property
+    def speakers(self) -> tuple[str, ...]:
+        """The speakers found in the text, in order of first appearance."""
+        return _speakers_in(self.segments)
+
+
+def _speakers_in(segments: Sequence[Segment]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(segment.speaker for segment in segments if segment.speaker))
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """Something in a folder that is not read, and why."""
+
+    path: Path
+    reason: str
 
 
 class DiscoveredFiles(list[Path]):
-    """The transcript files found, in order; folders that could not be read are in `errors`."""
+    """The transcript files found, in order; folders that could not be read are in `errors`,
+    what the folders hold that is not read (and why) in `skipped`."""
 
-    def __init__(self, files: Sequence[Path] = (), errors: Sequence[TranscriptError] = ()) -> None:
+    def __init__(
+        self,
+        files: Sequence[Path] = (),
+        errors: Sequence[TranscriptError] = (),
+        skipped: Sequence[SkippedFile] = (),
+    ) -> None:
         super().__init__(files)
         self.errors: list[TranscriptError] = list(errors)
+        self.skipped: list[SkippedFile] = list(skipped)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -63,87 +95,154 @@ class DiscoveredFiles(list[Path]):
 
 
 def discover_files(paths: Sequence[Path]) -> DiscoveredFiles:
-    """Files and folders (recursively) -> transcript files; one bad folder stops nothing."""
+    """Files and folders (recursively) -> transcript files; one bad folder stops nothing.
+
+    A file named on the command line is always read; inside folders only the transcript
+    suffixes are, and everything else is listed in `skipped` with the reason.
+    """
     found = DiscoveredFiles()
     seen: set[Path] = set()
     for path in paths:
-        for file in _expand(Path(path), found.errors):
+        for file in _expand(Path(path), found):
             key = file.resolve()
             if key not in seen:
                 seen.add(key)
                 found.append(file)
+    found.skipped.sort(key=lambda skipped: skipped.path)
     return found
 
 
-def _expand(path: Path, errors: list[TranscriptError]) -> list[Path]:
+def _expand(path: Path, found: DiscoveredFiles) -> list[Path]:
     if path.is_file():
         return [path]
-    if not path.exists():
-        errors.append(TranscriptError(path, "no such file or folder; check the path"))
+    if path.is_symlink() and not path.exists():
+        target = os.readlink(path)
+        found.errors.append(
+            TranscriptError(path, f"a broken symbolic link (to {target}); fix or remove it")
+        )
         return []
-    return sorted(_walk(path, errors, set()))
+    if not path.exists():
+        found.errors.append(TranscriptError(path, "no such file or folder; check the path"))
+        return []
+    return sorted(_walk(path, found, set()))
 
 
-def _walk(folder: Path, errors: list[TranscriptError], visited: set[Path]) -> Iterator[Path]:
+def _walk(folder: Path, found: DiscoveredFiles, visited: set[Path]) -> Iterator[Path]:
     real = folder.resolve()
     if real in visited:
-        return  # a symlink loop back to a folder already listed
+        found.skipped.append(SkippedFile(folder, "a symbolic link to a folder already searched"))
+        return
     visited.add(real)
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        errors.append(
+        found.errors.append(
             TranscriptError(folder, f"cannot list this folder ({reason}); check its permissions")
         )
         return
     for entry in entries:
-        if entry.name.startswith("."):
-            continue
         entry_path = Path(entry.path)
-        if entry.is_dir(follow_symlinks=True):
-            yield from _walk(entry_path, errors, visited)
-        elif entry.is_file() and entry_path.suffix.lower() in TRANSCRIPT_SUFFIXES:
+        if entry.name.startswith("."):
+            found.skipped.append(SkippedFile(entry_path, "hidden (the name starts with '.')"))
+        elif entry.is_dir(follow_symlinks=True):
+            yield from _walk(entry_path, found, visited)
+        elif (why := _skip_reason(entry, entry_path)) is None:
             yield entry_path
+        else:
+            found.skipped.append(SkippedFile(entry_path, why))
+
+
+def _skip_reason(entry: os.DirEntry[str], path: Path) -> str | None:
+    """Why a folder entry that is not a folder is not read; None for a transcript file."""
+    if entry.is_symlink() and not path.exists():
+        return f"a broken symbolic link (to {os.readlink(path)})"
+    if not entry.is_file():
+        return _special_file_kind(path)
+    suffix = path.suffix.lower()
+    if suffix in TRANSCRIPT_SUFFIXES:
+        return None
+    if suffix in NOT_SUPPORTED_YET:
+        return f"{suffix} files are not supported yet; save it as plain text (.txt) or subtitles"
+    supported = ", ".join(sorted(TRANSCRIPT_SUFFIXES))
+    if not suffix:
+        return f"no file extension; transcripts are {supported} (rename it to read it)"
+    return f"unsupported file type {suffix}; transcripts are {supported}"
+
+
+def _special_file_kind(path: Path) -> str:
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return f"cannot be inspected ({exc.strerror or type(exc).__name__})"
+    kind = (
+        "a named pipe"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "not a regular file"
+    )
+    return f"{kind}, not a transcript file"
 
 
 # ---------------------------------------------------------------------------------------------
 # Bytes -> text
 
 
-def read_transcript(path: Path, *, max_bytes: int) -> Transcript:
-    """Read, decode and split one transcript; raises TranscriptError with a fix for the user."""
+def read_transcript(
+    path: Path, *, max_bytes: int, on_progress: ReadProgress | None = None
+) -> Transcript:
+    """Read, decode and split one transcript; raises TranscriptError with a fix for the user.
+
+    `on_progress` is called now and then with (characters read, characters in the file).
+    """
     path = Path(path)
     raw = _read_bytes(path, max_bytes)
     text = _decode(path, raw)
-    if not text.strip():
+    if not text or text.isspace():
         raise TranscriptError(path, "the file is empty or holds only whitespace; nothing to read")
     meta, body_start = _front_matter(path, text)
-    fmt = _detect_format(path, text, body_start)
-    if fmt == "vtt":
-        text, segments = _parse_cues(text, body_start, webvtt=True)
-    elif fmt == "srt":
-        text, segments = _parse_cues(text, body_start, webvtt=False)
-    elif fmt == "speaker":
-        segments = _parse_speaker_lines(text, body_start)
+    fmt: TranscriptFormat
+    warnings: list[ReadWarning] = []
+    subtitles = _subtitle_format(path, text, body_start)
+    if subtitles is not None:
+        fmt = subtitles
+        cues = parse_cues(
+            text,
+            body_start,
+            webvtt=fmt == "vtt",
+            participants=meta.participants,
+            progress=on_progress,
+        )
+        text, segments, warnings = cues.text, cues.segments, cues.warnings
+        if not segments and warnings:
+            raise TranscriptError(path, _no_usable_cue(fmt, warnings))
     else:
-        segments = _parse_paragraphs(text, body_start)
+        fmt, segments = _parse_text(text, body_start, meta.participants, on_progress)
     if not segments:
         raise TranscriptError(
             path,
             f"no transcript text found (read as {fmt}): the body is empty apart from headers "
             "or front matter; add the spoken text",
         )
-    meta = _with_speakers(meta, segments)
     return Transcript(
         path=path,
-        meta=meta,
+        meta=_with_speakers(meta, segments),
         text=text,
         segments=segments,
         content_sha256=hashlib.sha256(raw).hexdigest(),
         format=fmt,
         size_bytes=len(raw),
+        warnings=tuple(warnings),
     )
+
+
+def _no_usable_cue(fmt: TranscriptFormat, warnings: Sequence[ReadWarning]) -> str:
+    more = f" (and {len(warnings) - 1} more problem(s) after it)" if len(warnings) > 1 else ""
+    kind = "WebVTT" if fmt == "vtt" else "SubRip"
+    return f"no usable cue in this {kind} file; the first problem is at {warnings[0]}{more}"
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
@@ -274,11 +373,10 @@ def _scalar(value: object) -> str | None:
 def _with_speakers(meta: TranscriptMeta, segments: list[Segment]) -> TranscriptMeta:
     if meta.participants:
         return meta
-    speakers = dict.fromkeys(seg.speaker for seg in segments if seg.speaker)
     return TranscriptMeta(
         title=meta.title,
         date=meta.date,
-        participants=tuple(speakers),
+        participants=_speakers_in(segments),
         project=meta.project,
         language=meta.language,
     )
@@ -287,78 +385,51 @@ def _with_speakers(meta: TranscriptMeta, segments: list[Segment]) -> TranscriptM
 # ---------------------------------------------------------------------------------------------
 # Format detection
 
-_STAMP = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 _SPEAKER_LINE = re.compile(
-    rf"[ \t]*(?:\[(?P<pre>{_STAMP})\][ \t]*)?"
+    rf"[ \t]*(?:\[(?P<pre>{STAMP})\][ \t]*)?"
     r"(?P<name>[A-Za-z][\w.'’-]*(?:[ \t][A-Za-z0-9][\w.'’-]*){0,3})"
-    rf"(?:[ \t]*[\[(](?P<post>{_STAMP})[\])])?"
+    rf"(?:[ \t]*[\[(](?P<post>{STAMP})[\])])?"
     r"[ \t]*:[ \t]+(?P<body>\S.*)"
 )
-_CUE_TIMING = re.compile(rf"[ \t]*(?P<start>{_STAMP})[ \t]+-->[ \t]+(?P<end>{_STAMP})")
-_SRT_START = re.compile(rf"\s*\d+[ \t]*\r?\n{_STAMP}[ \t]+-->")
-_NON_SPEAKER_WORDS = frozenset({"http", "https", "note", "notes", "example", "e.g", "i.e"})
+_SRT_START = re.compile(rf"\s*\d+[ \t]*\r?\n{STAMP}[ \t]+-->")
+_LABELLED_SHARE = 0.3
 
 
-def _detect_format(path: Path, text: str, body_start: int) -> TranscriptFormat:
+def _subtitle_format(path: Path, text: str, body_start: int) -> Literal["vtt", "srt"] | None:
     suffix = path.suffix.lower()
-    body = text[body_start:]
+    body = text[body_start : body_start + 4096]
     if suffix == ".vtt" or body.lstrip("\ufeff \t\r\n").startswith("WEBVTT"):
         return "vtt"
     if suffix == ".srt" or _SRT_START.match(body):
         return "srt"
-    lines = [line for line in body[:200_000].splitlines() if line.strip()]
-    labelled = sum(1 for line in lines if _speaker_match(line) is not None)
-    if labelled >= 2 and labelled >= 0.3 * len(lines):
-        return "speaker"
-    return "text"
-
-
-def _speaker_match(line: str) -> re.Match[str] | None:
-    match = _SPEAKER_LINE.match(line)
-    if match is None or match["name"].lower() in _NON_SPEAKER_WORDS:
-        return None
-    return match
-
-
-def parse_stamp_ms(stamp: str) -> int:
-    """`hh:mm:ss[.mmm]`, `mm:ss[,mmm]` -> milliseconds."""
-    main, _, fraction = stamp.replace(",", ".").partition(".")
-    seconds = 0
-    for part in main.split(":"):
-        seconds = seconds * 60 + int(part)
-    millis = int((fraction + "000")[:3]) if fraction else 0
-    return seconds * 1000 + millis
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
 # Plain text and speaker lines
 
 
-def _lines(text: str, start: int) -> Iterator[tuple[int, str]]:
-    """(offset, line without its line break) for each line from `start`."""
-    offset = start
-    for raw_line in text[start:].splitlines(keepends=True):
-        yield offset, raw_line.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
-        offset += len(raw_line)
-
-
 def _span_segment(
-    text: str, start: int, end: int, speaker: str | None = None, start_ms: int | None = None
+    text: str,
+    start: int,
+    end: int,
+    speaker: str | None = None,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
 ) -> Segment | None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if start >= end:
+    """The text between start and end without surrounding whitespace; None when blank."""
+    span = text[start:end]
+    words = span.strip()
+    if not words:
         return None
-    return Segment(text[start:end], start, speaker, start_ms, None)
+    return Segment(words, start + len(span) - len(span.lstrip()), speaker, start_ms, end_ms)
 
 
 def _parse_paragraphs(text: str, start: int) -> list[Segment]:
     segments: list[Segment] = []
     para_start: int | None = None
     para_end = start
-    for offset, line in _lines(text, start):
+    for _, offset, line in iter_lines(text, start):
         if line.strip():
             para_start = offset if para_start is None else para_start
             para_end = offset + len(line)
@@ -375,152 +446,90 @@ def _append(segments: list[Segment], segment: Segment | None) -> None:
         segments.append(segment)
 
 
+# A line that may carry a label: (offset of the line, of its text after the label, of the
+# label; the label's `name_key`, the label as written; its time stamp in ms or None).
+# Plain tuples because the garbage collector stops tracking tuples of plain values: a
+# million lines then add nothing to each collection's work.
+_Candidate = tuple[int, int, int, str, str, int | None]
+# A turn: (offset of its line, of its text; speaker or None; time stamp in ms or None).
+_Turn = tuple[int, int, str | None, int | None]
+
+
 @dataclass(slots=True)
-class _Turn:
-    start: int
-    end: int
-    speaker: str | None
-    start_ms: int | None
-    stamps: list[int] = field(default_factory=list)
+class _ScannedLines:
+    candidates: list[_Candidate]
+    labels: frozenset[str]  # the candidates' keys that are speaker labels
+    text_lines: int  # lines that are not blank
+
+    def is_speaker_transcript(self) -> bool:
+        labelled = sum(1 for candidate in self.candidates if candidate[3] in self.labels)
+        return labelled >= 2 and labelled >= _LABELLED_SHARE * self.text_lines
+
+    def turns(self) -> list[_Turn]:
+        """A turn per label; a candidate that is prose stays in the text of the turn before
+        it, unless it has a time stamp: then it starts a turn without a speaker."""
+        labels = self.labels
+        turns: list[_Turn] = []
+        for line_start, text_start, label_start, key, name, start_ms in self.candidates:
+            if key in labels:
+                turns.append((line_start, text_start, name, start_ms))
+            elif start_ms is not None:
+                turns.append((line_start, label_start, None, start_ms))
+        return turns
 
 
-def _parse_speaker_lines(text: str, start: int) -> list[Segment]:
-    turns: list[_Turn] = []
-    for offset, line in _lines(text, start):
-        if not line.strip():
+def _parse_text(
+    text: str, start: int, participants: Sequence[str], progress: ReadProgress | None
+) -> tuple[TranscriptFormat, list[Segment]]:
+    """Speaker-labelled lines when enough lines carry a label, else plain paragraphs."""
+    scanned = _scan_lines(text, start, participants, progress)
+    if not scanned.is_speaker_transcript():
+        return "text", _parse_paragraphs(text, start)
+    return "speaker", _turn_segments(text, start, scanned.turns())
+
+
+def _scan_lines(
+    text: str, start: int, participants: Sequence[str], progress: ReadProgress | None
+) -> _ScannedLines:
+    """One pass over the lines: those that may carry a label, and how many are not blank."""
+    labels = SpeakerLabels(participants)
+    add_label, match_label = labels.add, _SPEAKER_LINE.match
+    candidates: list[_Candidate] = []
+    text_lines = 0
+    for _, offset, line in iter_lines(text, start, progress):
+        if not line or line.isspace():
             continue
-        match = _speaker_match(line)
+        text_lines += 1
+        match = match_label(line)
         if match is not None:
+            name = match["name"].strip()
             stamp = match["pre"] or match["post"]
-            start_ms = parse_stamp_ms(stamp) if stamp else None
-            body_start = offset + match.start("body")
-            turns.append(_Turn(body_start, offset + len(line), match["name"].strip(), start_ms))
-        elif turns:
-            turns[-1].end = offset + len(line)
-        else:
-            turns.append(_Turn(offset, offset + len(line), None, None))
-    segments: list[Segment] = []
-    for index, turn in enumerate(turns):
-        segment = _span_segment(text, turn.start, turn.end, turn.speaker, turn.start_ms)
-        if segment is None:
-            continue
-        next_ms = _next_stamp(turns, index)
-        segments.append(
-            Segment(segment.text, segment.char_offset, segment.speaker, segment.start_ms, next_ms)
-        )
-    return segments
-
-
-def _next_stamp(turns: list[_Turn], index: int) -> int | None:
-    if turns[index].start_ms is None:
-        return None
-    for later in turns[index + 1 :]:
-        if later.start_ms is not None:
-            return later.start_ms
-    return None
-
-
-# ---------------------------------------------------------------------------------------------
-# WebVTT and SubRip
-
-_VOICE_OPEN = re.compile(r"<v(?:\.[\w.-]+)?[ \t]+(?P<name>[^>]+)>")
-_MARKUP = re.compile(r"</?[A-Za-z][^<>]*>|<\d{1,2}:\d{2}[^<>]*>|\{\\[^{}]*\}")
-_PREFIX_SPEAKER = re.compile(
-    r"[ \t]*-?[ \t]*(?P<name>[A-Za-z][\w.'’-]*(?:[ \t][A-Za-z0-9][\w.'’-]*){0,3})[ \t]*:[ \t]+"
-)
-_BLOCK_SKIP = ("NOTE", "STYLE", "REGION", "WEBVTT")
-
-
-def _parse_cues(text: str, start: int, *, webvtt: bool) -> tuple[str, list[Segment]]:
-    """Cue payloads become segments; markup is blanked in the returned text, offsets unchanged."""
-    blanks: list[tuple[int, int]] = []
-    segments: list[Segment] = []
-    speaker: str | None = None
-    for block in _blocks(text, start):
-        timing_index = next(
-            (i for i, (_, line) in enumerate(block) if _CUE_TIMING.match(line)), None
-        )
-        if timing_index is None or (webvtt and block[0][1].lstrip().startswith(_BLOCK_SKIP)):
-            continue
-        timing = _CUE_TIMING.match(block[timing_index][1])
-        assert timing is not None
-        start_ms, end_ms = parse_stamp_ms(timing["start"]), parse_stamp_ms(timing["end"])
-        for offset, line in block[timing_index + 1 :]:
-            line_speaker, body_start = _cue_speaker(line, offset)
-            speaker = line_speaker or speaker
-            blanks.extend((offset + m.start(), offset + m.end()) for m in _MARKUP.finditer(line))
-            cleaned = _blank_markup(line)[body_start - offset :]
-            seg = _span_segment_from(cleaned, body_start, speaker, start_ms, end_ms)
-            _extend_or_append(segments, seg, text)
-    return _with_blanks(text, blanks), segments
-
-
-def _blank_markup(text: str) -> str:
-    return _MARKUP.sub(lambda markup: " " * len(markup[0]), text)
-
-
-def _with_blanks(text: str, blanks: list[tuple[int, int]]) -> str:
-    parts: list[str] = []
-    position = 0
-    for blank_start, blank_end in blanks:
-        parts.append(text[position:blank_start])
-        parts.append(" " * (blank_end - blank_start))
-        position = blank_end
-    parts.append(text[position:])
-    return "".join(parts)
-
-
-def _cue_speaker(line: str, offset: int) -> tuple[str | None, int]:
-    voice = _VOICE_OPEN.search(line)
-    if voice is not None:
-        return voice["name"].strip(), offset
-    prefix = _PREFIX_SPEAKER.match(line)
-    if prefix is not None and prefix["name"].lower() not in _NON_SPEAKER_WORDS:
-        return prefix["name"].strip(), offset + prefix.end()
-    return None, offset
-
-
-def _span_segment_from(
-    cleaned: str, base: int, speaker: str | None, start_ms: int, end_ms: int
-) -> Segment | None:
-    stripped = cleaned.strip()
-    if not stripped:
-        return None
-    lead = len(cleaned) - len(cleaned.lstrip())
-    return Segment(stripped, base + lead, speaker, start_ms, end_ms)
-
-
-def _extend_or_append(segments: list[Segment], seg: Segment | None, text: str) -> None:
-    """Lines of one cue with one speaker form one segment (the line break is inside its span)."""
-    if seg is None:
-        return
-    if segments:
-        last = segments[-1]
-        gap = _blank_markup(text[last.char_offset + len(last.text) : seg.char_offset])
-        same_cue = (last.speaker, last.start_ms, last.end_ms) == (
-            seg.speaker,
-            seg.start_ms,
-            seg.end_ms,
-        )
-        if same_cue and gap.count("\n") == 1 and not gap.strip():
-            segments[-1] = Segment(
-                last.text + gap + seg.text,
-                last.char_offset,
-                seg.speaker,
-                seg.start_ms,
-                seg.end_ms,
+            candidates.append(
+                (
+                    offset,
+                    offset + match.start("body"),
+                    offset + match.start("name"),
+                    add_label(name),
+                    name,
+                    parse_stamp_ms(stamp) if stamp else None,
+                )
             )
-            return
-    segments.append(seg)
+    return _ScannedLines(candidates, labels.labels(), text_lines)
 
 
-def _blocks(text: str, start: int) -> Iterator[list[tuple[int, str]]]:
-    block: list[tuple[int, str]] = []
-    for offset, line in _lines(text, start):
-        if line.strip():
-            block.append((offset, line))
-        elif block:
-            yield block
-            block = []
-    if block:
-        yield block
+def _turn_segments(text: str, start: int, turns: list[_Turn]) -> list[Segment]:
+    """A segment per turn, running to the next turn's line (lines without a label continue
+    the turn); text before the first turn has no speaker. A stamped turn ends where the
+    next stamped turn starts."""
+    segments: list[Segment] = []
+    _append(segments, _span_segment(text, start, turns[0][0] if turns else len(text)))
+    ends: list[int | None] = [None] * len(turns)
+    next_ms: int | None = None
+    for index in range(len(turns) - 1, -1, -1):
+        start_ms = turns[index][3]
+        if start_ms is not None:
+            ends[index], next_ms = next_ms, start_ms
+    line_ends = [turn[0] for turn in turns[1:]] + [len(text)]
+    for (_, text_start, speaker, start_ms), end, end_ms in zip(turns, line_ends, ends, strict=True):
+        _append(segments, _span_segment(text, text_start, end, speaker, start_ms, end_ms))
+    return segments

@@ -31,6 +31,7 @@ from interview_graph.domain.model import Analysis, Interview, InterviewStatus, S
 from interview_graph.graph.port import GraphStore
 from interview_graph.pipeline.events_hook import EventsHook, StagedWrite
 from interview_graph.pipeline.readers import Transcript, TranscriptError, read_transcript
+from interview_graph.pipeline.source_lines import ReadProgress, ReadWarning
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ class FileReport:
     error: str | None = None
     analysis_failures: list[AnalysisFailure] = field(default_factory=list)
     usage: AnalysisUsage = field(default_factory=AnalysisUsage)
+    warnings: list[ReadWarning] = field(default_factory=list)  # skipped or repaired on reading
+    speakers: list[str] = field(default_factory=list)  # found in the text, in order
 
     @property
     def ok(self) -> bool:
@@ -94,17 +97,22 @@ class PipelineService:
         path: Path,
         project_name: str | None = None,
         on_progress: SentenceProgress | None = None,
+        on_read_progress: ReadProgress | None = None,
     ) -> FileReport:
+        """`on_progress` gets the number of sentences done at each step; `on_read_progress`
+        (characters read, characters in the file) while the file is read, from a worker
+        thread."""
         report = FileReport(path=str(path))
         started = time.perf_counter()
         try:
             transcript = await asyncio.to_thread(
-                read_transcript, path, max_bytes=self._max_file_bytes
+                read_transcript, path, max_bytes=self._max_file_bytes, on_progress=on_read_progress
             )
         except TranscriptError as exc:
             report.status, report.error = "failed", str(exc)
             report.seconds = time.perf_counter() - started
             return report
+        report.warnings, report.speakers = list(transcript.warnings), list(transcript.speakers)
         interview = build_interview(transcript, path, project_name)
         report.interview_id, report.title = interview.interview_id, interview.title
         run = _FileRun(self, interview, transcript, report, on_progress)

@@ -1,0 +1,51 @@
+"""`--help` works for every command and subcommand, on a dumb terminal and into a pipe.
+
+The commands are discovered from the Typer app, so a command added later is covered too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+
+from interview_graph.cli.app import app
+from tests.integration.cli_helpers import base_env, run_cli
+
+
+def _command_paths(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    yield path
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        yield from _command_paths(sub, (*path, name))
+
+
+COMMAND_PATHS = list(_command_paths(typer.main.get_command(app)))
+
+
+def test_discovery_finds_the_nested_commands() -> None:
+    assert ("events", "list") in COMMAND_PATHS
+    assert ("verify",) in COMMAND_PATHS and ("process",) in COMMAND_PATHS
+
+
+@pytest.mark.parametrize("path", COMMAND_PATHS, ids=lambda p: " ".join(p) or "(main)")
+def test_help_exits_0_with_usage(path: tuple[str, ...], tmp_path: Path) -> None:
+    env = base_env(tmp_path / "data", TERM="dumb")
+    env.pop("COLUMNS", None)
+
+    result = run_cli([*path, "--help"], env, timeout=60)  # stdout and stderr are pipes
+
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+    assert " ".join(("interview-graph", *path)) in result.stdout
+    assert "Traceback" not in result.stderr and "Error" not in result.stderr
+
+
+def test_bracketed_help_text_is_shown_literally(tmp_path: Path) -> None:
+    result = run_cli(["project", "--help"], base_env(tmp_path / "data", TERM="dumb"))
+
+    assert result.returncode == 0, result.stderr
+    assert "neo4j://host:port[/database]" in result.stdout
+    assert "\\[" not in result.stdout
