@@ -18,8 +18,8 @@ from interview_graph.pipeline.service import Segmenter
 from interview_graph.settings import Settings, redact_url
 
 if TYPE_CHECKING:
-    from interview_graph.events.dual_write import DualWriter
-    from interview_graph.events.outbox_port import Outbox
+    from interview_graph.dualwrite.outbox_port import Outbox
+    from interview_graph.dualwrite.writer import DualWriter
     from interview_graph.events.port import EventStore
 
 DEFAULT_SQLITE_EVENTS_FILE = "events.sqlite3"
@@ -139,13 +139,13 @@ def _sqlite_path(url: str, data_dir: Path) -> Path:
 
 
 def build_outbox(settings: Settings) -> Outbox:
-    from interview_graph.events.sqlite_outbox import SQLiteOutbox
+    from interview_graph.dualwrite.sqlite_outbox import SQLiteOutbox
 
     return SQLiteOutbox(settings.data_dir / "outbox.sqlite3")
 
 
 def build_dual_writer(settings: Settings) -> DualWriter:
-    from interview_graph.events.dual_write import DualWriter
+    from interview_graph.dualwrite.writer import DualWriter
 
     async def open_store() -> EventStore:
         return await open_event_store(settings)

@@ -15,14 +15,14 @@ from typing import Any, Self
 from interview_graph import bootstrap
 from interview_graph.domain.events import DomainEvent
 from interview_graph.domain.model import Analysis
-from interview_graph.events.dual_write import DualWriter
+from interview_graph.dualwrite.sqlite_outbox import SQLiteOutbox
+from interview_graph.dualwrite.writer import DualWriter
 from interview_graph.events.port import (
     AppendRequest,
     EventStore,
     EventStoreError,
     EventStoreUnavailableError,
 )
-from interview_graph.events.sqlite_outbox import SQLiteOutbox
 from interview_graph.graph.port import GraphStore, GraphStoreError
 from interview_graph.pipeline.events_hook import EventsHook, NoEvents
 from interview_graph.pipeline.service import FileReport, PipelineService
@@ -134,7 +134,11 @@ def settings_for(data_dir: Path, **values: Any) -> Settings:
 
 
 def make_writer(
-    settings: Settings, wrap: Any = None, *, backoff_initial_s: float = 0.05
+    settings: Settings,
+    wrap: Any = None,
+    *,
+    backoff_initial_s: float = 0.05,
+    batch_size: int = 2000,
 ) -> DualWriter:
     async def open_store() -> EventStore:
         store = await bootstrap.open_event_store(settings)
@@ -145,6 +149,7 @@ def make_writer(
         open_store,
         settings.data_dir / "outbox.leases",
         store_label="test",
+        batch_size=batch_size,
         backoff_initial_s=backoff_initial_s,
         backoff_max_s=1.0,
     )

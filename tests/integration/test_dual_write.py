@@ -200,8 +200,7 @@ async def test_intermittent_store_failures_lose_and_duplicate_nothing(
         flaky.append(FlakyEventStore(store, every=3))
         return flaky[-1]
 
-    writer = make_writer(settings, wrap)
-    writer._deliverer._batch_size = 50  # many small batches, so many injected failures
+    writer = make_writer(settings, wrap, batch_size=50)  # many small batches, many failures
     await writer.start(falkordb_graph)
     reports = await run_pipeline(settings, sample_files(), falkordb_graph, writer, segmenter)
     summary = await writer.finish(60)
