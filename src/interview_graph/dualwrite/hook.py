@@ -16,10 +16,12 @@ from datetime import UTC, datetime
 
 from interview_graph.domain.events import (
     Actor,
-    EventType,
-    event_id_for,
-    interview_stream,
-    sentence_stream,
+    EventDraft,
+    analysis_generated_drafts,
+    interview_created_draft,
+    interview_created_id,
+    interview_status_changed_draft,
+    sentence_created_drafts,
 )
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
 from interview_graph.dualwrite.counters import DualWriteCounters
@@ -31,8 +33,7 @@ from interview_graph.dualwrite.outbox_port import (
     NewOutboxEvent,
     Outbox,
 )
-from interview_graph.events import encoded
-from interview_graph.events.port import EncodedEvent
+from interview_graph.events.run_encoder import RunEncoder
 from interview_graph.pipeline.events_hook import StagedWrite
 
 log = logging.getLogger(__name__)
@@ -59,60 +60,39 @@ class OutboxEventsHook:
     def __init__(self, staging: OutboxStaging, interview: Interview, correlation_id: str) -> None:
         self._staging = staging
         self._interview = interview
-        self._ctx = encoded.EnvelopeContext(
+        self._encoder = RunEncoder(
             actor=staging.actor, correlation_id=correlation_id, project_id=interview.project_id
         )
-        self._created_event_id = event_id_for(interview.interview_id, EventType.INTERVIEW_CREATED)
+        self._created_event_id = interview_created_id(interview.interview_id)
 
     async def interview_started(self, interview: Interview) -> StagedWrite:
-        event = encoded.interview_created(self._ctx, interview, _now())
-        return await self._stage(
-            [event], [interview_stream(interview.interview_id)], SUBJECT_INTERVIEW,
-            [interview.interview_id],
-        )  # fmt: skip
+        draft = interview_created_draft(interview)
+        return await self._stage([draft], SUBJECT_INTERVIEW, [interview.interview_id])
 
     async def sentences_written(self, sentences: Sequence[Sentence]) -> StagedWrite:
-        events = encoded.sentences_created(
-            self._ctx, sentences, causation_id=self._created_event_id, occurred_at=_now()
-        )
-        ids = [s.sentence_id for s in sentences]
-        return await self._stage(events, [sentence_stream(i) for i in ids], SUBJECT_SENTENCE, ids)
+        drafts = sentence_created_drafts(sentences, self._created_event_id)
+        return await self._stage(drafts, SUBJECT_SENTENCE, [s.sentence_id for s in sentences])
 
     async def analyses_written(self, analyses: Sequence[Analysis]) -> StagedWrite:
-        events = encoded.analyses_generated(self._ctx, analyses, occurred_at=_now())
-        streams = [sentence_stream(a.sentence_id) for a in analyses]
-        return await self._stage(
-            events, streams, SUBJECT_ANALYSIS, [a.analysis_id for a in analyses]
-        )
+        drafts = analysis_generated_drafts(analyses)
+        return await self._stage(drafts, SUBJECT_ANALYSIS, [a.analysis_id for a in analyses])
 
     async def status_changed(
         self, from_status: InterviewStatus, to_status: InterviewStatus, reason: str
     ) -> StagedWrite:
         interview_id = self._interview.interview_id
-        event = encoded.interview_status_changed(
-            self._ctx,
-            interview_id,
-            from_status,
-            to_status,
-            reason,
-            causation_id=self._created_event_id,
-            occurred_at=_now(),
+        draft = interview_status_changed_draft(
+            interview_id, from_status, to_status, reason, self._created_event_id
         )
-        subject = f"{interview_id}:{to_status.value}"
-        return await self._stage(
-            [event], [interview_stream(interview_id)], SUBJECT_STATUS, [subject]
-        )
+        return await self._stage([draft], SUBJECT_STATUS, [f"{interview_id}:{to_status.value}"])
 
     async def _stage(
-        self,
-        events: Sequence[EncodedEvent],
-        streams: Sequence[str],
-        subject_kind: str,
-        subject_ids: Sequence[str],
+        self, drafts: Sequence[EventDraft], subject_kind: str, subject_ids: Sequence[str]
     ) -> StagedWrite:
+        events = self._encoder.encode_all(drafts, datetime.now(UTC))
         entries = [
             NewOutboxEvent(
-                stream=stream,
+                stream=draft.stream,
                 event_id=event.event_id,
                 event_type=event.event_type,
                 correlation_id=event.correlation_id,
@@ -121,7 +101,7 @@ class OutboxEventsHook:
                 subject_kind=subject_kind,
                 subject_id=subject,
             )
-            for event, stream, subject in zip(events, streams, subject_ids, strict=True)
+            for draft, event, subject in zip(drafts, events, subject_ids, strict=True)
         ]
         batch_id = str(uuid.uuid4())
         try:
@@ -204,7 +184,3 @@ class _UnstagedWrite:
 
     async def discard(self, reason: str) -> None:
         return None
-
-
-def _now() -> str:
-    return encoded.iso(datetime.now(UTC))
