@@ -15,7 +15,6 @@ from interview_graph.bootstrap import event_store_for_url
 from interview_graph.domain.events import (
     Actor,
     ActorType,
-    AggregateType,
     AnalysisGeneratedData,
     DomainEvent,
     EventType,
@@ -27,7 +26,6 @@ from interview_graph.domain.events import (
     interview_from_event,
     interview_status_changed,
     interview_stream,
-    parse_stream,
     sentence_created,
     sentence_from_event,
     sentence_stream,
@@ -161,12 +159,6 @@ def test_stream_names_use_graph_ids() -> None:
     assert sentence_stream(SENTENCE.sentence_id) == f"Sentence-{SENTENCE.sentence_id}"
     expected_sentence_id = uuid.uuid5(uuid.NAMESPACE_DNS, f"{INTERVIEW.interview_id}:4")
     assert SENTENCE.sentence_id == str(expected_sentence_id)
-    assert parse_stream(sentence_stream(SENTENCE.sentence_id)) == (
-        AggregateType.SENTENCE,
-        SENTENCE.sentence_id,
-    )
-    with pytest.raises(ValueError, match="not 'Interview-<uuid>'"):
-        parse_stream("Project-1")
 
 
 def test_same_fact_gives_same_event_id_and_other_facts_differ() -> None:

@@ -236,9 +236,6 @@ class DomainEvent(_Frozen):
         return model.model_validate(self.data)
 
 
-RecordedEvent = DomainEvent  # an event read back from a store: version and position are set
-
-
 # ---------------------------------------------------------------- streams and ids
 
 
@@ -255,14 +252,6 @@ def interview_stream(interview_id: str) -> str:
 
 def sentence_stream(sentence_id: str) -> str:
     return stream_name(AggregateType.SENTENCE, sentence_id)
-
-
-def parse_stream(stream: str) -> tuple[AggregateType, str]:
-    """`Sentence-<uuid>` -> (SENTENCE, uuid); raises ValueError for any other shape."""
-    kind, sep, aggregate_id = stream.partition("-")
-    if not sep or kind not in AggregateType.__members__.values():
-        raise ValueError(f"stream {stream!r} is not 'Interview-<uuid>' or 'Sentence-<uuid>'")
-    return AggregateType(kind), _require_uuid(aggregate_id, f"id in stream {stream!r}")
 
 
 def event_id_for(aggregate_id: str, event_type: str, *unique_parts: str) -> str:
