@@ -1,7 +1,8 @@
 """In-process pipeline runs against real stores, with wrappers that inject store faults.
 
 The wrappers delegate every call to a real store and add only the fault (a failing call, a
-delay): the stores themselves are never replaced.
+rejection, an append held until the test releases it): the stores themselves are never
+replaced.
 """
 
 from __future__ import annotations
@@ -74,22 +75,37 @@ class RejectingEventStore:
         return getattr(self.inner, name)
 
 
-class SlowEventStore:
-    """Adds a fixed latency to every append, like a distant or overloaded server."""
+class HeldEventStore:
+    """Holds every append until the test releases it, like a store that stopped answering.
 
-    def __init__(self, inner: EventStore, delay_s: float) -> None:
+    `entered` is set once an append is waiting, so a test can tell that the deliverer really
+    tried to append while the store was held; `completed` counts appends that went through.
+    """
+
+    def __init__(self, inner: EventStore) -> None:
         self.inner = inner
-        self.delay_s = delay_s
-        self.calls = 0
+        self.entered = asyncio.Event()
+        self.completed = 0
+        self._released = asyncio.Event()
+
+    def release(self) -> None:
+        self._released.set()
 
     async def append_batch(self, requests: Sequence[AppendRequest]) -> list[int]:
-        self.calls += 1
-        await asyncio.sleep(self.delay_s)
-        return await self.inner.append_batch(requests)
+        await self._hold()
+        positions = await self.inner.append_batch(requests)
+        self.completed += 1
+        return positions
 
     async def append(self, stream: str, events: Sequence[DomainEvent], expected: Any = None) -> int:
-        await asyncio.sleep(self.delay_s)
-        return await self.inner.append(stream, events)
+        await self._hold()
+        position = await self.inner.append(stream, events)
+        self.completed += 1
+        return position
+
+    async def _hold(self) -> None:
+        self.entered.set()
+        await self._released.wait()
 
     async def close(self) -> None:
         await self.inner.close()
