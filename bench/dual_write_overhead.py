@@ -24,7 +24,7 @@ from interview_graph import bootstrap
 from interview_graph.domain import events as domain_events
 from interview_graph.domain.events import DomainEvent, EventType, event_id_for
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
-from interview_graph.events.dual_write import DualWriter
+from interview_graph.dualwrite.writer import DualWriter
 from interview_graph.events.port import EventStore
 from interview_graph.pipeline.events_hook import EventsHook, NoEvents, StagedWrite
 from interview_graph.pipeline.service import PipelineService

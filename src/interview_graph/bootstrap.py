@@ -1,9 +1,8 @@
 """The composition root: turns Settings into adapters, for the CLI and the benchmarks.
 
-The backends are chosen here: the graph store, the event store (its URL's scheme is mapped to
-a class by events.factory), the outbox and dual-writer, the analyzer and the segmenter. The one
-adapter built elsewhere is a projection `--target` graph, which cli.projection_cmd makes from
-its URL. Each backend's module is imported inside the function that builds it, once it is
+The backends are chosen here and nowhere else: the graph store (and a projection `--target`
+graph, from its URL), the event store (from its URL's scheme), the outbox and dual-writer, the
+analyzer and the segmenter. Each backend's module is imported inside the function that builds it, once it is
 chosen: running on FalkorDB never loads the Neo4j driver (nor the reverse), an SQLite event
 store loads neither psycopg nor the KurrentDB client, and the offline analyzer no LLM SDK.
 """
@@ -23,9 +22,14 @@ from interview_graph.projection.port import ProjectionGraph
 from interview_graph.settings import Settings, redact_url
 
 if TYPE_CHECKING:
-    from interview_graph.events.dual_write import DualWriter
-    from interview_graph.events.outbox_port import Outbox
+    from interview_graph.dualwrite.outbox_port import Outbox
+    from interview_graph.dualwrite.writer import DualWriter
     from interview_graph.events.port import EventStore
+
+DEFAULT_SQLITE_EVENTS_FILE = "events.sqlite3"
+KURRENTDB_SCHEMES = frozenset(
+    {"esdb", "kurrentdb", "kdb", "esdb+discover", "kurrentdb+discover", "kdb+discover"}
+)
 
 
 @asynccontextmanager
@@ -173,26 +177,64 @@ def event_store_target(settings: Settings) -> str:
 
 
 def event_store_label(settings: Settings) -> str:
-    from interview_graph.settings import redact_url
-
     return redact_url(event_store_target(settings))
 
 
 async def open_event_store(settings: Settings) -> EventStore:
-    from interview_graph.events.factory import open_event_store as open_store
-
-    store = open_store(event_store_target(settings), settings.data_dir)
+    store = event_store_for_url(event_store_target(settings), settings.data_dir)
     return await store.open()
 
 
+def event_store_for_url(url: str | None, data_dir: Path) -> EventStore:
+    """The event store a URL names, unopened (`async with` it or `await store.open()`).
+
+    `sqlite:///relative/or//absolute/path`, `postgresql://...` (or `postgres://`), and
+    `esdb://`, `kurrentdb://`, `kdb://` (with their `+discover` variants); no URL means the
+    embedded default, `DATA_DIR/events.sqlite3`. Only the chosen backend's driver is loaded.
+    """
+    if not url:
+        return _sqlite_event_store(Path(data_dir) / DEFAULT_SQLITE_EVENTS_FILE)
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "sqlite":
+        return _sqlite_event_store(_sqlite_path(url, Path(data_dir)))
+    if scheme in ("postgresql", "postgres"):
+        from interview_graph.events.postgres_store import PostgresEventStore
+
+        return PostgresEventStore(url)
+    if scheme in KURRENTDB_SCHEMES:
+        from interview_graph.events.kurrentdb_store import KurrentDBEventStore
+
+        return KurrentDBEventStore(url)
+    raise ValueError(
+        f"unsupported event store URL {redact_url(url)!r}: use sqlite:///path, "
+        "postgresql://user@host/db or esdb://host:2113?tls=false"
+    )
+
+
+def _sqlite_event_store(path: Path) -> EventStore:
+    from interview_graph.events.sqlite_store import SQLiteEventStore
+
+    return SQLiteEventStore(path)
+
+
+def _sqlite_path(url: str, data_dir: Path) -> Path:
+    """`sqlite:///x.db` is relative to the working dir, `sqlite:////abs/x.db` absolute."""
+    path = unquote(urlsplit(url).path)
+    if path.startswith("/"):
+        path = path[1:]
+    if not path:
+        return data_dir / DEFAULT_SQLITE_EVENTS_FILE
+    return Path(path)
+
+
 def build_outbox(settings: Settings) -> Outbox:
-    from interview_graph.events.sqlite_outbox import SQLiteOutbox
+    from interview_graph.dualwrite.sqlite_outbox import SQLiteOutbox
 
     return SQLiteOutbox(settings.data_dir / "outbox.sqlite3")
 
 
 def build_dual_writer(settings: Settings) -> DualWriter:
-    from interview_graph.events.dual_write import DualWriter
+    from interview_graph.dualwrite.writer import DualWriter
 
     async def open_store() -> EventStore:
         return await open_event_store(settings)

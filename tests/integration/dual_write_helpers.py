@@ -1,7 +1,8 @@
 """In-process pipeline runs against real stores, with wrappers that inject store faults.
 
 The wrappers delegate every call to a real store and add only the fault (a failing call, a
-delay): the stores themselves are never replaced.
+rejection, an append held until the test releases it): the stores themselves are never
+replaced.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from typing import Any, Self
 from interview_graph import bootstrap
 from interview_graph.domain.events import DomainEvent
 from interview_graph.domain.model import Analysis
-from interview_graph.events.dual_write import DualWriter
+from interview_graph.dualwrite.sqlite_outbox import SQLiteOutbox
+from interview_graph.dualwrite.writer import DualWriter
 from interview_graph.events.port import (
     AppendRequest,
     EventStore,
     EventStoreError,
     EventStoreUnavailableError,
 )
-from interview_graph.events.sqlite_outbox import SQLiteOutbox
 from interview_graph.graph.port import GraphStore, GraphStoreError
 from interview_graph.pipeline.events_hook import EventsHook, NoEvents
 from interview_graph.pipeline.service import FileReport, PipelineService
@@ -74,22 +75,37 @@ class RejectingEventStore:
         return getattr(self.inner, name)
 
 
-class SlowEventStore:
-    """Adds a fixed latency to every append, like a distant or overloaded server."""
+class HeldEventStore:
+    """Holds every append until the test releases it, like a store that stopped answering.
 
-    def __init__(self, inner: EventStore, delay_s: float) -> None:
+    `entered` is set once an append is waiting, so a test can tell that the deliverer really
+    tried to append while the store was held; `completed` counts appends that went through.
+    """
+
+    def __init__(self, inner: EventStore) -> None:
         self.inner = inner
-        self.delay_s = delay_s
-        self.calls = 0
+        self.entered = asyncio.Event()
+        self.completed = 0
+        self._released = asyncio.Event()
+
+    def release(self) -> None:
+        self._released.set()
 
     async def append_batch(self, requests: Sequence[AppendRequest]) -> list[int]:
-        self.calls += 1
-        await asyncio.sleep(self.delay_s)
-        return await self.inner.append_batch(requests)
+        await self._hold()
+        positions = await self.inner.append_batch(requests)
+        self.completed += 1
+        return positions
 
     async def append(self, stream: str, events: Sequence[DomainEvent], expected: Any = None) -> int:
-        await asyncio.sleep(self.delay_s)
-        return await self.inner.append(stream, events)
+        await self._hold()
+        position = await self.inner.append(stream, events)
+        self.completed += 1
+        return position
+
+    async def _hold(self) -> None:
+        self.entered.set()
+        await self._released.wait()
 
     async def close(self) -> None:
         await self.inner.close()
@@ -134,7 +150,11 @@ def settings_for(data_dir: Path, **values: Any) -> Settings:
 
 
 def make_writer(
-    settings: Settings, wrap: Any = None, *, backoff_initial_s: float = 0.05
+    settings: Settings,
+    wrap: Any = None,
+    *,
+    backoff_initial_s: float = 0.05,
+    batch_size: int = 2000,
 ) -> DualWriter:
     async def open_store() -> EventStore:
         store = await bootstrap.open_event_store(settings)
@@ -145,6 +165,7 @@ def make_writer(
         open_store,
         settings.data_dir / "outbox.leases",
         store_label="test",
+        batch_size=batch_size,
         backoff_initial_s=backoff_initial_s,
         backoff_max_s=1.0,
     )

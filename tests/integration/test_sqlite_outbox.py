@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from interview_graph.events.outbox_port import NewOutboxEvent
-from interview_graph.events.sqlite_outbox import OutboxError, SQLiteOutbox, pack, unpack
+from interview_graph.dualwrite.outbox_payload import pack, unpack
+from interview_graph.dualwrite.outbox_port import NewOutboxEvent
+from interview_graph.dualwrite.sqlite_outbox import OutboxError, SQLiteOutbox
 
 
 def new_event(

@@ -17,14 +17,13 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 BUILD_AND_LIST_MODULES = """
 import sys
 from interview_graph import bootstrap
-from interview_graph.events.factory import open_event_store
 from interview_graph.settings import Settings
 
 settings = Settings()
 bootstrap.graph_store_for(settings)
 bootstrap.build_analyzer(settings)
 bootstrap.build_dual_writer(settings)
-open_event_store(bootstrap.event_store_target(settings), settings.data_dir)
+bootstrap.event_store_for_url(bootstrap.event_store_target(settings), settings.data_dir)
 print(" ".join(sorted({name.partition(".")[0] for name in sys.modules})))
 """
 DRIVERS = {"neo4j", "falkordb", "psycopg", "kurrentdbclient", "openai", "anthropic"}

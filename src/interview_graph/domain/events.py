@@ -5,18 +5,35 @@ uuid5 values over the aggregate id, the event type and whatever makes the fact u
 re-emitting the same fact (a re-run, a retried outbox delivery) yields the same event id and
 the store can drop it as a duplicate instead of recording the fact twice.
 
-The builders turn domain values into events; the `*_from_event` functions turn them back,
-exactly, so the graph can later be rebuilt from the log alone.
+Each event type is defined once, by its draft function (`*_draft`): its id, its aggregate and
+its data in JSON form. `build_event` is the one envelope builder: it puts a draft in its
+envelope (actor, correlation, project, source, time) as a validated DomainEvent. The
+pydantic builders (`interview_created`, ...) are draft + `build_event`; the dual-write's
+encoder (events/run_encoder.py) renders the same drafts through templates cut from
+`build_event`'s own output, so both paths write the same documents by construction.
+The `*_from_event` functions turn events back into domain values, exactly, so the graph can
+later be rebuilt from the log alone.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from interview_graph.domain.ids import (
     PRODUCT_NAMESPACE,
@@ -89,7 +106,7 @@ class InterviewCreatedData(_Frozen):
     language: str
     content_sha256: str
     status: InterviewStatus
-    # Not in the plan's minimal payload, but needed to rebuild the Interview exactly.
+    # Beyond the minimal payload: needed to rebuild the Interview exactly.
     project_name: str | None = None
     created_at: datetime | None = None
     date: str | None = None
@@ -189,11 +206,7 @@ class DomainEvent(_Frozen):
     @field_validator("occurred_at")
     @classmethod
     def _aware_utc(cls, value: datetime) -> datetime:
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(
-                f"occurred_at must be timezone-aware (e.g. datetime.now(UTC)), got naive {value}"
-            )
-        return value.astimezone(UTC)
+        return utc_moment(value)
 
     @model_validator(mode="after")
     def _known_data_is_valid(self) -> DomainEvent:
@@ -223,14 +236,14 @@ class DomainEvent(_Frozen):
         return model.model_validate(self.data)
 
 
-RecordedEvent = DomainEvent  # an event read back from a store: version and position are set
-
-
 # ---------------------------------------------------------------- streams and ids
 
 
 def stream_name(aggregate_type: AggregateType | str, aggregate_id: str) -> str:
-    return f"{AggregateType(aggregate_type).value}-{aggregate_id}"
+    kind = (
+        aggregate_type if type(aggregate_type) is AggregateType else AggregateType(aggregate_type)
+    )
+    return f"{kind.value}-{aggregate_id}"
 
 
 def interview_stream(interview_id: str) -> str:
@@ -241,49 +254,253 @@ def sentence_stream(sentence_id: str) -> str:
     return stream_name(AggregateType.SENTENCE, sentence_id)
 
 
-def parse_stream(stream: str) -> tuple[AggregateType, str]:
-    """`Sentence-<uuid>` -> (SENTENCE, uuid); raises ValueError for any other shape."""
-    kind, sep, aggregate_id = stream.partition("-")
-    if not sep or kind not in AggregateType.__members__.values():
-        raise ValueError(f"stream {stream!r} is not 'Interview-<uuid>' or 'Sentence-<uuid>'")
-    return AggregateType(kind), _require_uuid(aggregate_id, f"id in stream {stream!r}")
-
-
 def event_id_for(aggregate_id: str, event_type: str, *unique_parts: str) -> str:
     """Same aggregate, type and distinguishing parts -> same id, on any machine, any run."""
     key = ":".join(("event", aggregate_id, event_type, *unique_parts))
     return uuid5_str(PRODUCT_NAMESPACE, key)
 
 
-# ---------------------------------------------------------------- builders
+# ---------------------------------------------------------------- JSON forms of values
+
+_DATETIME = TypeAdapter(datetime)
 
 
-def _envelope(
+def utc_moment(value: datetime) -> datetime:
+    """An event's occurred_at: timezone-aware, kept in UTC."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(
+            f"occurred_at must be timezone-aware (e.g. datetime.now(UTC)), got naive {value}"
+        )
+    return value.astimezone(UTC)
+
+
+def json_datetime(moment: datetime) -> str:
+    """A datetime as pydantic's JSON mode writes it, so data built here and envelopes dumped
+    by pydantic render time the same way."""
+    text: str = _DATETIME.dump_python(moment, mode="json")
+    return text
+
+
+def json_occurred_at(moment: datetime) -> str:
+    """occurred_at as a DomainEvent's JSON form holds it (validated, then dumped)."""
+    return json_datetime(utc_moment(moment))
+
+
+def _finite(confidence: dict[str, float]) -> dict[str, float]:
+    """Confidences as floats (as the typed model holds them). Event data is JSON, where NaN
+    and infinity have no form, so they are refused."""
+    for value in confidence.values():
+        if type(value) is not float or not math.isfinite(value):
+            return _as_finite_floats(confidence)
+    return dict(confidence)
+
+
+def _as_finite_floats(confidence: dict[str, float]) -> dict[str, float]:
+    values = {key: float(value) for key, value in confidence.items()}
+    if not all(map(math.isfinite, values.values())):
+        raise ValueError(f"analysis confidence must be finite numbers, got {confidence}")
+    return values
+
+
+# ---------------------------------------------------------------- drafts: each event defined once
+
+
+class EventDraft(NamedTuple):
+    """One event without its run's envelope: which fact, on which aggregate, caused by what.
+
+    `data` is already in JSON form (strings, numbers, lists, dicts; no NaN), in its typed
+    model's field order, so rendering it needs no conversion.
+    """
+
+    event_id: str
+    event_type: EventType
+    aggregate_type: AggregateType
+    aggregate_id: str
+    causation_id: str | None
+    data: dict[str, Any]
+
+    @property
+    def stream(self) -> str:
+        return stream_name(self.aggregate_type, self.aggregate_id)
+
+
+def interview_created_id(interview_id: str) -> str:
+    return event_id_for(interview_id, EventType.INTERVIEW_CREATED)
+
+
+@functools.lru_cache(maxsize=8192)
+def sentence_created_id(sentence_id: str) -> str:
+    """Cached: asked twice per sentence (its own event, then as its analysis's cause)."""
+    return event_id_for(sentence_id, EventType.SENTENCE_CREATED)
+
+
+def analysis_generated_id(sentence_id: str, model: str, model_version: str) -> str:
+    return event_id_for(sentence_id, EventType.ANALYSIS_GENERATED, model, model_version)
+
+
+def interview_status_changed_id(
+    interview_id: str, from_status: InterviewStatus | None, to_status: InterviewStatus
+) -> str:
+    return event_id_for(
+        interview_id, EventType.INTERVIEW_STATUS_CHANGED, str(from_status or ""), str(to_status)
+    )
+
+
+def interview_created_draft(interview: Interview, causation_id: str | None = None) -> EventDraft:
+    data = {
+        "project_id": interview.project_id,
+        "title": interview.title,
+        "source": interview.source,
+        "filename": interview.filename,
+        "language": interview.language,
+        "content_sha256": interview.content_sha256,
+        "status": InterviewStatus(interview.status).value,
+        "project_name": interview.project_name,
+        "created_at": json_datetime(interview.created_at),
+        "date": interview.date,
+        "participants": list(interview.participants),
+    }
+    return EventDraft(
+        interview_created_id(interview.interview_id),
+        EventType.INTERVIEW_CREATED,
+        AggregateType.INTERVIEW,
+        interview.interview_id,
+        causation_id,
+        data,
+    )
+
+
+def interview_status_changed_draft(
+    interview_id: str,
+    from_status: InterviewStatus | None,
+    to_status: InterviewStatus,
+    reason: str | None,
+    causation_id: str | None = None,
+) -> EventDraft:
+    data = {
+        "from_status": None if from_status is None else InterviewStatus(from_status).value,
+        "to_status": InterviewStatus(to_status).value,
+        "reason": reason,
+    }
+    return EventDraft(
+        interview_status_changed_id(interview_id, from_status, to_status),
+        EventType.INTERVIEW_STATUS_CHANGED,
+        AggregateType.INTERVIEW,
+        interview_id,
+        causation_id,
+        data,
+    )
+
+
+# EventDraft's own __new__ is a Python function; the pipeline makes two drafts per sentence,
+# so the batch builders below make them with tuple's, which fills in the same fields.
+_new_draft = tuple.__new__
+
+
+def sentence_created_drafts(
+    sentences: Sequence[Sentence], causation_id: str | None
+) -> list[EventDraft]:
+    """A SentenceCreated per sentence, all caused by `causation_id` (their InterviewCreated)."""
+    event_type, aggregate_type = EventType.SENTENCE_CREATED, AggregateType.SENTENCE
+    return [
+        _new_draft(
+            EventDraft,
+            (
+                sentence_created_id(s.sentence_id),
+                event_type,
+                aggregate_type,
+                s.sentence_id,
+                causation_id,
+                {
+                    "interview_id": s.interview_id,
+                    "index": s.sequence_order,
+                    "text": s.text,
+                    "speaker": s.speaker,
+                    "start_ms": s.start_ms,
+                    "end_ms": s.end_ms,
+                    "start_char": s.start_char,
+                    "end_char": s.end_char,
+                },
+            ),
+        )
+        for s in sentences
+    ]
+
+
+def sentence_created_draft(sentence: Sentence, causation_id: str | None = None) -> EventDraft:
+    (draft,) = sentence_created_drafts((sentence,), causation_id)
+    return draft
+
+
+def analysis_generated_drafts(analyses: Sequence[Analysis]) -> list[EventDraft]:
+    """An AnalysisGenerated per analysis, each caused by its sentence's SentenceCreated."""
+    event_type, aggregate_type = EventType.ANALYSIS_GENERATED, AggregateType.SENTENCE
+    return [
+        _new_draft(
+            EventDraft,
+            (
+                analysis_generated_id(a.sentence_id, a.model, a.model_version),
+                event_type,
+                aggregate_type,
+                a.sentence_id,
+                sentence_created_id(a.sentence_id),
+                _analysis_data(a),
+            ),
+        )
+        for a in analyses
+    ]
+
+
+def analysis_generated_draft(analysis: Analysis, causation_id: str | None = None) -> EventDraft:
+    (draft,) = analysis_generated_drafts((analysis,))
+    return draft._replace(causation_id=causation_id)
+
+
+def _analysis_data(analysis: Analysis) -> dict[str, Any]:
+    return {
+        "interview_id": analysis.interview_id,
+        "sentence_index": analysis.sequence_order,
+        "model": analysis.model,
+        "model_version": analysis.model_version,
+        "classification": {
+            "function_type": analysis.function_type,
+            "structure_type": analysis.structure_type,
+            "purpose": analysis.purpose,
+        },
+        "topics": [{"name": t.name, "level": t.level} for t in analysis.topics],
+        "keywords": list(analysis.overall_keywords),
+        "domain_keywords": list(analysis.domain_keywords),
+        "confidence": _finite(analysis.confidence),
+        "analysis_id": analysis.analysis_id,
+        "created_at": None if analysis.created_at is None else json_datetime(analysis.created_at),
+    }
+
+
+# ---------------------------------------------------------------- the envelope builder
+
+
+def build_event(
+    draft: EventDraft,
     *,
-    event_id: str,
-    event_type: EventType,
-    aggregate_type: AggregateType,
-    aggregate_id: str,
     project_id: str | None,
-    data: EventData,
-    actor: Actor | None,
     correlation_id: str,
-    causation_id: str | None,
-    source: str,
-    occurred_at: datetime | None,
+    actor: Actor | None = None,
+    source: str = "pipeline",
+    occurred_at: datetime | None = None,
 ) -> DomainEvent:
+    """The one place an envelope is put around an event's data (validated by DomainEvent)."""
     return DomainEvent(
-        event_id=event_id,
-        event_type=event_type.value,
-        aggregate_type=aggregate_type,
-        aggregate_id=aggregate_id,
+        event_id=draft.event_id,
+        event_type=draft.event_type.value,
+        aggregate_type=draft.aggregate_type,
+        aggregate_id=draft.aggregate_id,
         occurred_at=occurred_at or datetime.now(UTC),
         actor=actor or Actor.pipeline(),
         correlation_id=correlation_id,
-        causation_id=causation_id,
+        causation_id=draft.causation_id,
         source=source,
         project_id=project_id,
-        data=data.model_dump(mode="json"),
+        data=draft.data,
     )
 
 
@@ -296,29 +513,11 @@ def interview_created(
     source: str = "pipeline",
     occurred_at: datetime | None = None,
 ) -> DomainEvent:
-    data = InterviewCreatedData(
+    return build_event(
+        interview_created_draft(interview, causation_id),
         project_id=interview.project_id,
-        title=interview.title,
-        source=interview.source,
-        filename=interview.filename,
-        language=interview.language,
-        content_sha256=interview.content_sha256,
-        status=interview.status,
-        project_name=interview.project_name,
-        created_at=interview.created_at,
-        date=interview.date,
-        participants=interview.participants,
-    )
-    return _envelope(
-        event_id=event_id_for(interview.interview_id, EventType.INTERVIEW_CREATED),
-        event_type=EventType.INTERVIEW_CREATED,
-        aggregate_type=AggregateType.INTERVIEW,
-        aggregate_id=interview.interview_id,
-        project_id=interview.project_id,
-        data=data,
-        actor=actor,
         correlation_id=correlation_id,
-        causation_id=causation_id,
+        actor=actor,
         source=source,
         occurred_at=occurred_at,
     )
@@ -337,20 +536,11 @@ def interview_status_changed(
     source: str = "pipeline",
     occurred_at: datetime | None = None,
 ) -> DomainEvent:
-    data = InterviewStatusChangedData(from_status=from_status, to_status=to_status, reason=reason)
-    event_id = event_id_for(
-        interview_id, EventType.INTERVIEW_STATUS_CHANGED, str(from_status or ""), str(to_status)
-    )
-    return _envelope(
-        event_id=event_id,
-        event_type=EventType.INTERVIEW_STATUS_CHANGED,
-        aggregate_type=AggregateType.INTERVIEW,
-        aggregate_id=interview_id,
+    return build_event(
+        interview_status_changed_draft(interview_id, from_status, to_status, reason, causation_id),
         project_id=project_id,
-        data=data,
-        actor=actor,
         correlation_id=correlation_id,
-        causation_id=causation_id,
+        actor=actor,
         source=source,
         occurred_at=occurred_at,
     )
@@ -366,26 +556,11 @@ def sentence_created(
     source: str = "pipeline",
     occurred_at: datetime | None = None,
 ) -> DomainEvent:
-    data = SentenceCreatedData(
-        interview_id=sentence.interview_id,
-        index=sentence.sequence_order,
-        text=sentence.text,
-        speaker=sentence.speaker,
-        start_ms=sentence.start_ms,
-        end_ms=sentence.end_ms,
-        start_char=sentence.start_char,
-        end_char=sentence.end_char,
-    )
-    return _envelope(
-        event_id=event_id_for(sentence.sentence_id, EventType.SENTENCE_CREATED),
-        event_type=EventType.SENTENCE_CREATED,
-        aggregate_type=AggregateType.SENTENCE,
-        aggregate_id=sentence.sentence_id,
+    return build_event(
+        sentence_created_draft(sentence, causation_id),
         project_id=project_id,
-        data=data,
-        actor=actor,
         correlation_id=correlation_id,
-        causation_id=causation_id,
+        actor=actor,
         source=source,
         occurred_at=occurred_at,
     )
@@ -401,36 +576,11 @@ def analysis_generated(
     source: str = "pipeline",
     occurred_at: datetime | None = None,
 ) -> DomainEvent:
-    data = AnalysisGeneratedData(
-        interview_id=analysis.interview_id,
-        sentence_index=analysis.sequence_order,
-        model=analysis.model,
-        model_version=analysis.model_version,
-        classification=Classification(
-            function_type=analysis.function_type,
-            structure_type=analysis.structure_type,
-            purpose=analysis.purpose,
-        ),
-        topics=tuple(TopicData(name=t.name, level=t.level) for t in analysis.topics),
-        keywords=analysis.overall_keywords,
-        domain_keywords=analysis.domain_keywords,
-        confidence=dict(analysis.confidence),
-        analysis_id=analysis.analysis_id,
-        created_at=analysis.created_at,
-    )
-    event_id = event_id_for(
-        analysis.sentence_id, EventType.ANALYSIS_GENERATED, analysis.model, analysis.model_version
-    )
-    return _envelope(
-        event_id=event_id,
-        event_type=EventType.ANALYSIS_GENERATED,
-        aggregate_type=AggregateType.SENTENCE,
-        aggregate_id=analysis.sentence_id,
+    return build_event(
+        analysis_generated_draft(analysis, causation_id),
         project_id=project_id,
-        data=data,
-        actor=actor,
         correlation_id=correlation_id,
-        causation_id=causation_id,
+        actor=actor,
         source=source,
         occurred_at=occurred_at,
     )

@@ -1,31 +1,6 @@
-"""The event log: domain events in an append-only store (SQLite, PostgreSQL or KurrentDB)."""
+"""The event log: domain events in an append-only store (SQLite, PostgreSQL or KurrentDB).
 
-from interview_graph.events.port import (
-    ANY,
-    EXISTS,
-    NO_STREAM,
-    AppendRequest,
-    ConcurrencyError,
-    DuplicateEventError,
-    EventStore,
-    EventStoreClosedError,
-    EventStoreError,
-    EventStoreUnavailableError,
-    Expected,
-    StreamState,
-)
-
-__all__ = [
-    "ANY",
-    "EXISTS",
-    "NO_STREAM",
-    "AppendRequest",
-    "ConcurrencyError",
-    "DuplicateEventError",
-    "EventStore",
-    "EventStoreClosedError",
-    "EventStoreError",
-    "EventStoreUnavailableError",
-    "Expected",
-    "StreamState",
-]
+This package holds the EventStore port (`port`), one module per backend and the codec that
+turns envelopes into the stores' JSON documents and back. Importing it, or the port, loads no
+database driver: `bootstrap` picks and imports the backend a URL names.
+"""

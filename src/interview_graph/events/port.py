@@ -109,12 +109,12 @@ def validate_events(stream: str, events: Sequence[StorableEvent]) -> None:
 class EncodedEvent(NamedTuple):
     """An event already encoded as the stores keep it (codec's metadata and data JSON).
 
-    The dual-write outbox records events in this form and hands them to `append_batch`
-    as they are: delivering thousands of events then costs no parsing or validation, which
-    would otherwise compete with the pipeline for the CPU. Built only from validated domain
-    values (events/encoded.py), and checked against the pydantic path by the unit tests.
-    A NamedTuple rather than a frozen dataclass: the pipeline makes two per sentence and
-    the deliverer two more, and a frozen dataclass costs four times as much to build.
+    The dual-write outbox records events in this form and hands them to `append_batch` as
+    they are, so delivering them costs no parsing or validation, which would compete with
+    the pipeline for the CPU. Built only by events/run_encoder.py, from the same drafts and
+    envelope builder as the validated DomainEvent, so both forms store the same documents.
+    A NamedTuple: the pipeline makes two per sentence and the deliverer two more, and a
+    tuple is the cheapest object to build.
     """
 
     event_id: str

@@ -1,6 +1,6 @@
 """Emit the events the log lacks for data the graph holds (e.g. written with events off).
 
-Each event gets exactly the id the pipeline would have given it (domain/events.event_id_for),
+Each event gets exactly the id the pipeline would have given it (the domain/events drafts),
 so backfilling twice, or backfilling data a later dual-written run also emits, records every
 fact once: the store drops an event whose id it already holds. The causation chain is the
 pipeline's: SentenceCreated and InterviewStatusChanged are caused by InterviewCreated,
@@ -24,12 +24,13 @@ from interview_graph.domain.events import (
     Actor,
     ActorType,
     DomainEvent,
-    EventType,
     analysis_generated,
-    event_id_for,
+    analysis_generated_id,
     interview_created,
+    interview_created_id,
     interview_status_changed,
     sentence_created,
+    sentence_created_id,
 )
 from interview_graph.domain.model import Interview, InterviewStatus
 from interview_graph.events.port import AppendRequest, EventStore
@@ -75,7 +76,7 @@ def missing_events(
 ) -> list[DomainEvent]:
     """The events of one interview the log lacks, in the order the pipeline emits them."""
     interview_id, project_id = interview.interview_id, interview.project_id
-    created_id = event_id_for(interview_id, EventType.INTERVIEW_CREATED)
+    created_id = interview_created_id(interview_id)
     common: dict[str, Any] = {
         "correlation_id": correlation_id,
         "actor": BACKFILL_ACTOR,
@@ -90,19 +91,15 @@ def missing_events(
         logged_status = InterviewStatus.PROCESSING
     for view in views:
         sentence = view.sentence
-        sentence_event_id = event_id_for(sentence.sentence_id, EventType.SENTENCE_CREATED)
-        if sentence_event_id not in recorded:
+        if sentence_created_id(sentence.sentence_id) not in recorded:
             events.append(
                 sentence_created(sentence, project_id=project_id, causation_id=created_id, **common)
             )
     for view in views:
-        sentence_event_id = event_id_for(view.sentence.sentence_id, EventType.SENTENCE_CREATED)
+        sentence_event_id = sentence_created_id(view.sentence.sentence_id)
         for analysis in view.analyses:
-            analysis_event_id = event_id_for(
-                analysis.sentence_id,
-                EventType.ANALYSIS_GENERATED,
-                analysis.model,
-                analysis.model_version,
+            analysis_event_id = analysis_generated_id(
+                analysis.sentence_id, analysis.model, analysis.model_version
             )
             if analysis_event_id not in recorded:
                 events.append(

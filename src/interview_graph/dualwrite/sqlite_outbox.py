@@ -4,10 +4,9 @@ Every call runs on one dedicated thread that owns the connection, so the event l
 blocks on disk and sqlite3's thread rules hold. Two processes may use one outbox at once
 (WAL + busy timeout).
 
-One row per batch (the events of one graph write), its events packed into one payload: the
-pipeline writes a batch once, flips its state once and deletes it once, so the outbox costs
-a few microseconds per event instead of three indexed row writes per event, which on two
-busy cores was most of the dual-write's cost.
+One row per batch (the events of one graph write), its events packed into one payload
+(`outbox_payload`): a batch is written once, flips its state once and is deleted once,
+however many events it holds.
 
 Durability: `stage` commits with `synchronous=FULL`, so an acknowledged batch survives a
 killed process or a power cut before the graph write starts. Every later step (release,
@@ -23,45 +22,32 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from interview_graph.events.outbox_port import (
+from interview_graph.dualwrite.outbox_payload import (
+    pack,
+    rows_to_new_events,
+    type_counts,
+    unpack,
+)
+from interview_graph.dualwrite.outbox_port import (
     NewOutboxEvent,
     OutboxEntry,
     OutboxStatus,
     StagedSubject,
 )
+from interview_graph.dualwrite.sqlite_outbox_schema import (
+    INSERT_BATCH,
+    INSERT_PAYLOAD,
+    SET_ATTEMPTS,
+    create_schema,
+)
 
 _T = TypeVar("_T")
 
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS outbox_batches (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        batch_id TEXT NOT NULL UNIQUE,
-        state TEXT NOT NULL CHECK (state IN ('staged', 'ready', 'parked')),
-        owner TEXT NOT NULL,
-        events INTEGER NOT NULL,
-        type_counts TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        last_error TEXT,
-        recorded_at REAL NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS outbox_batches_state ON outbox_batches (state, seq)",
-    # Kept apart so that flipping a batch's state never rewrites its events.
-    "CREATE TABLE IF NOT EXISTS outbox_payloads (seq INTEGER PRIMARY KEY, payload TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS outbox_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
-    "INSERT OR IGNORE INTO outbox_counters (name, value) VALUES ('delivered', 0)",
-)
-
-_INSERT_BATCH = (
-    "INSERT INTO outbox_batches (batch_id, state, owner, events, type_counts, recorded_at)"
-    " VALUES (?, ?, ?, ?, ?, ?)"
-)
-_INSERT_PAYLOAD = "INSERT INTO outbox_payloads (seq, payload) VALUES (?, ?)"
 _DELETE_BATCH = "DELETE FROM outbox_batches WHERE seq = ?"
 _DELETE_PAYLOAD = "DELETE FROM outbox_payloads WHERE seq = ?"
 _READY = (
@@ -69,53 +55,6 @@ _READY = (
     " JOIN outbox_payloads AS p ON p.seq = b.seq"
     " WHERE b.state = 'ready' ORDER BY b.seq"
 )
-
-# ------------------------------------------------------------------ payload format
-#
-# "L\n" + the events' fields joined by newlines, FIELDS per event. JSON documents made by
-# json.dumps without indent never hold a raw newline, and ids, streams and types never do,
-# so splitting is exact; packing checks the count and falls back to "J" + a JSON array
-# whenever some field does hold a newline.
-
-FIELDS = 8  # stream, event_id, event_type, correlation_id, metadata, data, kind, subject
-_Row = tuple[str, str, str, str, str, str, str, str]
-
-
-def pack(events: Sequence[NewOutboxEvent]) -> str:
-    fields = [
-        value
-        for e in events
-        for value in (
-            e.stream, e.event_id, e.event_type, e.correlation_id,
-            e.metadata_json, e.data_json, e.subject_kind, e.subject_id,
-        )
-    ]  # fmt: skip
-    lines = "L\n" + "\n".join(fields)
-    if lines.count("\n") == len(fields):
-        return lines
-    return "J" + json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
-
-
-def unpack(payload: str) -> list[_Row]:
-    if payload.startswith("L\n"):
-        fields = payload[2:].split("\n")
-    elif payload.startswith("J"):
-        fields = json.loads(payload[1:])
-    else:
-        raise ValueError(f"unknown outbox payload format {payload[:1]!r}")
-    if len(fields) % FIELDS:
-        raise ValueError(f"outbox payload holds {len(fields)} fields, not a multiple of {FIELDS}")
-    groups = [iter(fields)] * FIELDS
-    return list(zip(*groups, strict=True))
-
-
-def _type_counts(events: Iterable[NewOutboxEvent]) -> str:
-    """A batch's events per type, kept beside it so `status` never unpacks a payload."""
-    return json.dumps(Counter(e.event_type for e in events), sort_keys=True)
-
-
-def _rows_to_new_events(rows: Iterable[_Row]) -> list[NewOutboxEvent]:
-    return [NewOutboxEvent(*row) for row in rows]
 
 
 class OutboxError(RuntimeError):
@@ -153,9 +92,7 @@ class SQLiteOutbox:
             self._conn, self._synchronous = conn, ""
             try:
                 with self._transaction(durable=True):
-                    for statement in _SCHEMA:
-                        conn.execute(statement)
-                    _migrate_row_per_event_outbox(conn)
+                    create_schema(conn)
             except BaseException:
                 self._conn = None
                 conn.close()
@@ -184,12 +121,12 @@ class SQLiteOutbox:
         if not events:
             return
         payload = pack(events)
-        batch = (batch_id, state, owner, len(events), _type_counts(events), time.time())
+        batch = (batch_id, state, owner, len(events), type_counts(events), time.time())
 
         def insert(conn: sqlite3.Connection) -> None:
             with self._transaction(durable=True):
-                seq = conn.execute(_INSERT_BATCH, batch).lastrowid
-                conn.execute(_INSERT_PAYLOAD, (seq, payload))
+                seq = conn.execute(INSERT_BATCH, batch).lastrowid
+                conn.execute(INSERT_PAYLOAD, (seq, payload))
 
         await self._run(insert)
 
@@ -391,10 +328,10 @@ def _resolve_orphan(conn: sqlite3.Connection, batch_id: str, present: set[str]) 
     if not kept:
         _remove_batches(conn, [seq])
         return
-    events = _rows_to_new_events(kept)
+    events = rows_to_new_events(kept)
     conn.execute(
         "UPDATE outbox_batches SET state = 'ready', events = ?, type_counts = ? WHERE seq = ?",
-        (len(events), _type_counts(events), seq),
+        (len(events), type_counts(events), seq),
     )
     conn.execute("UPDATE outbox_payloads SET payload = ? WHERE seq = ?", (pack(events), seq))
 
@@ -411,45 +348,11 @@ def _insert_parked(
     conn: sqlite3.Connection, event: NewOutboxEvent, error: str, attempts: int
 ) -> None:
     seq = conn.execute(
-        _INSERT_BATCH,
-        (f"parked-{event.event_id}", "parked", "", 1, _type_counts([event]), time.time()),
+        INSERT_BATCH,
+        (f"parked-{event.event_id}", "parked", "", 1, type_counts([event]), time.time()),
     ).lastrowid
-    conn.execute(_INSERT_PAYLOAD, (seq, pack([event])))
-    conn.execute(
-        "UPDATE outbox_batches SET attempts = ?, last_error = ? WHERE seq = ?",
-        (attempts + 1, error[:2000], seq),
-    )
-
-
-def _migrate_row_per_event_outbox(conn: sqlite3.Connection) -> None:
-    """Outboxes written by earlier versions kept one row per event in `outbox`: move what
-    they hold, batch by batch in recorded order, so no pending event is lost on upgrade."""
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'"
-    ).fetchone()
-    if exists is None:
-        return
-    rows = conn.execute(
-        "SELECT batch_id, state, owner, stream, event_id, event_type, correlation_id,"
-        " metadata, data, subject_kind, subject_id, attempts, last_error, recorded_at"
-        " FROM outbox ORDER BY seq"
-    ).fetchall()
-    batches: dict[str, list[tuple[Any, ...]]] = {}
-    for row in rows:
-        batches.setdefault(row[0], []).append(row)
-    for batch_id, batch_rows in batches.items():
-        events = [NewOutboxEvent(*r[3:11]) for r in batch_rows]
-        first = batch_rows[0]
-        seq = conn.execute(
-            _INSERT_BATCH,
-            (batch_id, first[1], first[2], len(events), _type_counts(events), first[13]),
-        ).lastrowid
-        conn.execute(_INSERT_PAYLOAD, (seq, pack(events)))
-        conn.execute(
-            "UPDATE outbox_batches SET attempts = ?, last_error = ? WHERE seq = ?",
-            (max(r[11] for r in batch_rows), batch_rows[-1][12], seq),
-        )
-    conn.execute("DROP TABLE outbox")
+    conn.execute(INSERT_PAYLOAD, (seq, pack([event])))
+    conn.execute(SET_ATTEMPTS, (attempts + 1, error[:2000], seq))
 
 
 class _Transaction:

@@ -17,7 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import Final, NamedTuple, Protocol
+
+# What the graph must hold for a staged event to be released after a crash (`subject_kind`).
+SUBJECT_INTERVIEW: Final = "Interview"
+SUBJECT_SENTENCE: Final = "Sentence"
+SUBJECT_ANALYSIS: Final = "Analysis"
+SUBJECT_STATUS: Final = "Status"  # its subject id is "<interview_id>:<to_status>"
 
 
 class OutboxEntry(NamedTuple):

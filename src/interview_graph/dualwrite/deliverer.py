@@ -1,0 +1,305 @@
+"""The deliverer: moves released outbox batches to the event store, never blocking the graph.
+
+Guarantees:
+- Order: batches go out in outbox order, whole graph writes at a time, so each stream keeps
+  the order the pipeline wrote it in. One request per event, so an event the store already
+  holds (a delivery retried after a crash; ids are deterministic) is a no-op on its own and
+  never makes a batch fail.
+- Outages (unreachable, timed out) are retried forever, with exponential backoff and jitter;
+  the events wait in the outbox meanwhile.
+- A batch the store keeps *rejecting* (it answers, and says no) is delivered event by event;
+  the events it still rejects are parked in the outbox with the store's error, so one
+  poison event never holds back the events behind it. An outage is never a reason to park.
+- Woken by a release, it lingers a moment to gather several graph writes into one append:
+  one large append costs far less CPU per event than many small ones, and the pipeline
+  competes for the same CPU.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+from interview_graph.dualwrite.counters import DualWriteCounters
+from interview_graph.dualwrite.outbox_port import Outbox, OutboxEntry
+from interview_graph.events.port import (
+    AppendRequest,
+    ConcurrencyError,
+    EncodedEvent,
+    EventStore,
+    EventStoreUnavailableError,
+)
+from interview_graph.metrics import (
+    EVENT_EMISSION_DURATION,
+    EVENT_EMISSION_FAILURES,
+    EVENT_VERSION_CONFLICTS,
+    EVENTS_EMITTED,
+    OUTBOX_PENDING,
+)
+
+log = logging.getLogger(__name__)
+
+StoreOpener = Callable[[], Awaitable[EventStore]]
+
+# A batch the store rejects this many times while answering is delivered event by event,
+# and the events it still rejects are parked.
+REJECTIONS_BEFORE_ISOLATING = 3
+
+
+class OutboxDeliverer:
+    """Moves released outbox entries to the event store, in order, retrying with backoff."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        open_store: StoreOpener,
+        counters: DualWriteCounters,
+        *,
+        batch_size: int,
+        backoff_initial_s: float,
+        backoff_max_s: float,
+        linger_s: float,
+    ) -> None:
+        self._outbox = outbox
+        self._open_store = open_store
+        self._counters = counters
+        self._batch_size = batch_size
+        self._backoff_initial_s = backoff_initial_s
+        self._backoff_max_s = backoff_max_s
+        self._linger_s = linger_s
+        self._store: EventStore | None = None
+        self._wake = asyncio.Event()
+        self._hurry = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._failures_in_row = 0
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="outbox-delivery")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def drain(self, timeout_s: float) -> bool:
+        """True when everything released so far was delivered within timeout_s."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if await self._outbox.pending_count() == 0:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._task is None or self._task.done():
+                return False
+            self._idle.clear()
+            self._hurry.set()
+            self.wake()
+            try:
+                await asyncio.wait_for(self._idle.wait(), timeout=min(remaining, 1.0))
+            except TimeoutError:
+                continue
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._hurry.set()
+        self.wake()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def close_store(self) -> None:
+        if self._store is not None:
+            store, self._store = self._store, None
+            try:
+                await store.close()
+            except Exception as exc:
+                log.warning("closing the event store failed", extra={"error": str(exc)})
+
+    async def deliver_all(self) -> int:
+        """Deliver until the outbox is empty (used by `outbox flush`); an outage raises. A
+        batch the store rejects is retried at once, until it is delivered event by event."""
+        total = 0
+        failures_in_row = 0
+        while True:
+            try:
+                delivered = await self.deliver_once()
+            except Exception as exc:
+                failures_in_row += 1
+                if _is_outage(exc) or failures_in_row > REJECTIONS_BEFORE_ISOLATING:
+                    raise
+                continue
+            failures_in_row = 0
+            if not delivered:
+                return total
+            total += delivered
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                delivered = await self.deliver_once()
+            except Exception as exc:
+                self._note_failure(exc)
+                await self._sleep(self._backoff())
+                continue
+            self._failures_in_row = 0
+            if delivered == 0:
+                self._idle.set()
+                await self._sleep(1.0)
+                await self._linger()
+
+    async def _linger(self) -> None:
+        """Let a woken deliverer gather a few graph writes' events before it appends: one
+        append of thousands of events costs far less CPU per event than many small ones,
+        and the CPU is what the pipeline competes for. `drain` and `stop` cut it short."""
+        if self._linger_s > 0 and not self._hurry.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._hurry.wait(), timeout=self._linger_s)
+
+    async def _sleep(self, seconds: float) -> None:
+        self._wake.clear()
+        if self._stopping:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+
+    def _backoff(self) -> float:
+        self._failures_in_row += 1
+        ceiling = min(self._backoff_max_s, self._backoff_initial_s * 2**self._failures_in_row)
+        return random.uniform(ceiling / 2, ceiling)
+
+    def _note_failure(self, exc: Exception) -> None:
+        self._counters.delivery_failures += 1
+        self._counters.last_error = str(exc)
+        if _is_outage(exc):
+            return  # expected while the store is down; _record_failed_batch logged it
+        log.warning("event delivery failed; will retry", extra={"error": str(exc)})
+
+    async def deliver_once(self) -> int:
+        entries = await self._outbox.next_ready(self._batch_size)
+        if not entries:
+            OUTBOX_PENDING.set(0)
+            return 0
+        started = time.perf_counter()
+        try:
+            store = await self._connected_store()
+            await store.append_batch(_single_event_requests(entries))
+        except Exception as exc:
+            await self._record_failed_batch(entries, exc)
+            if _is_outage(exc) or entries[0].attempts + 1 < REJECTIONS_BEFORE_ISOLATING:
+                raise
+            return await self._deliver_one_by_one(entries)
+        await self._outbox.mark_delivered(_batch_seqs(entries))
+        self._record_delivered(entries, time.perf_counter() - started)
+        return len(entries)
+
+    async def _deliver_one_by_one(self, entries: Sequence[OutboxEntry]) -> int:
+        """The store keeps rejecting this batch while it answers: find the events it rejects
+        and park them, so that one bad event does not hold back every event behind it."""
+        store = await self._connected_store()
+        accepted: list[OutboxEntry] = []
+        rejected: list[tuple[OutboxEntry, Exception]] = []
+        for entry in entries:
+            started = time.perf_counter()
+            try:
+                await store.append_batch(_single_event_requests([entry]))
+            except Exception as exc:
+                if _is_outage(exc):
+                    raise
+                rejected.append((entry, exc))
+                continue
+            accepted.append(entry)
+            self._record_delivered([entry], time.perf_counter() - started)
+        if not accepted and len(entries) > 1:
+            raise rejected[0][1]  # every event fails alike: the store's problem, not theirs
+        reasons = [(entry, f"{_failure_reason(exc)}: {exc}") for entry, exc in rejected]
+        await self._outbox.settle(_batch_seqs(entries), reasons)
+        for entry, reason in reasons:
+            self._counters.events_parked += 1
+            EVENT_EMISSION_FAILURES.labels(event_type=entry.event_type, reason="parked").inc()
+            log.error(
+                "the event store rejects an event; it is parked in the outbox (see `outbox "
+                "status`; `outbox retry-parked` after fixing the cause)",
+                extra={
+                    "event_id": entry.event_id,
+                    "stream": entry.stream,
+                    "event_type": entry.event_type,
+                    "error": reason,
+                },
+            )
+        return len(entries)
+
+    async def _connected_store(self) -> EventStore:
+        if self._store is None:
+            self._store = await self._open_store()
+        return self._store
+
+    async def _record_failed_batch(self, entries: Sequence[OutboxEntry], exc: Exception) -> None:
+        reason = _failure_reason(exc)
+        if isinstance(exc, ConcurrencyError):
+            EVENT_VERSION_CONFLICTS.inc()
+        for event_type, count in _count_types(entries).items():
+            EVENT_EMISSION_FAILURES.labels(event_type=event_type, reason=reason).inc(count)
+        log.warning(
+            "event delivery failed; events stay in the outbox and will be retried",
+            extra={
+                "events": len(entries),
+                "first_stream": entries[0].stream,
+                "event_type": entries[0].event_type,
+                "reason": reason,
+                "error": str(exc),
+            },
+        )
+        if isinstance(exc, EventStoreUnavailableError):
+            await self.close_store()
+        await self._outbox.mark_failed(_batch_seqs(entries), f"{reason}: {exc}")
+
+    def _record_delivered(self, entries: Sequence[OutboxEntry], seconds: float) -> None:
+        self._counters.events_delivered += len(entries)
+        for event_type, count in _count_types(entries).items():
+            EVENTS_EMITTED.labels(event_type=event_type).inc(count)
+            EVENT_EMISSION_DURATION.labels(event_type=event_type).observe(seconds)
+
+
+def _single_event_requests(entries: Sequence[OutboxEntry]) -> list[AppendRequest]:
+    """One request per event: an event already in the store is then a no-op on its own."""
+    return [
+        AppendRequest(
+            e.stream,
+            (
+                EncodedEvent(
+                    e.event_id, e.event_type, e.correlation_id, e.metadata_json, e.data_json
+                ),
+            ),
+        )
+        for e in entries
+    ]
+
+
+def _batch_seqs(entries: Sequence[OutboxEntry]) -> list[int]:
+    return list(dict.fromkeys(e.batch_seq for e in entries))
+
+
+def _count_types(entries: Sequence[OutboxEntry]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for entry in entries:
+        counts[entry.event_type] = counts.get(entry.event_type, 0) + 1
+    return counts
+
+
+def _is_outage(exc: Exception) -> bool:
+    """The store could not be reached or did not answer in time: retry everything later."""
+    return isinstance(exc, EventStoreUnavailableError | OSError | TimeoutError)
+
+
+def _failure_reason(exc: Exception) -> str:
+    if isinstance(exc, ConcurrencyError):
+        return "version_conflict"
+    if isinstance(exc, EventStoreUnavailableError | OSError):
+        return "unavailable"
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    return type(exc).__name__
