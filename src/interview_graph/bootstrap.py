@@ -2,9 +2,10 @@
 
 The backends are chosen here and nowhere else: the graph store (and a projection `--target`
 graph, from its URL), the event store (from its URL's scheme), the outbox and dual-writer, the
-analyzer and the segmenter. Each backend's module is imported inside the function that builds it, once it is
-chosen: running on FalkorDB never loads the Neo4j driver (nor the reverse), an SQLite event
-store loads neither psycopg nor the KurrentDB client, and the offline analyzer no LLM SDK.
+analyzer and the segmenter. Each backend's module is imported inside the function that builds
+it, once it is chosen: running on FalkorDB never loads the Neo4j driver (nor the reverse), an
+SQLite event store loads neither psycopg nor the KurrentDB client, and the offline analyzer no
+LLM SDK.
 """
 
 from __future__ import annotations
