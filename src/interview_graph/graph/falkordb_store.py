@@ -68,7 +68,7 @@ class FalkorDBGraphStore(PlannedBatchWrites):
 
     async def __aenter__(self) -> Self:
         if self._server is not None and not self._server.running:
-            await asyncio.to_thread(self._server.start)
+            await self._server.start_async()
             self._owns_server = True
         try:
             self._db = await asyncio.to_thread(self._connect)
