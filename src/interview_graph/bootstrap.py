@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from interview_graph.events.dual_write import DualWriter
     from interview_graph.events.outbox_port import Outbox
     from interview_graph.events.port import EventStore
+    from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
 
 
 @asynccontextmanager
@@ -41,10 +42,22 @@ def graph_store_for(settings: Settings) -> GraphStore:
             password=settings.neo4j_password.get_secret_value(),
             database=settings.neo4j_database,
         )
-    from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
     from interview_graph.graph.falkordb_store import FalkorDBGraphStore
 
-    return FalkorDBGraphStore(EmbeddedFalkorDB(settings.falkordb_dir), settings.falkordb_graph)
+    return FalkorDBGraphStore(embedded_falkordb(settings), settings.falkordb_graph)
+
+
+def embedded_falkordb(settings: Settings) -> EmbeddedFalkorDB:
+    """The data directory's embedded FalkorDB server (not started)."""
+    import shlex
+
+    from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
+
+    return EmbeddedFalkorDB(
+        settings.falkordb_dir,
+        idle_seconds=settings.falkordb_idle_seconds,
+        server_args=shlex.split(settings.falkordb_server_args),
+    )
 
 
 def build_analyzer(settings: Settings, kind: str | None = None) -> Analyzer:

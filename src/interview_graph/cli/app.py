@@ -361,6 +361,7 @@ def main() -> None:
 
 def _mount_subcommands() -> None:
     from interview_graph.cli.events_cmd import make_events_app
+    from interview_graph.cli.graph_cmd import register as register_graph_commands
     from interview_graph.cli.outbox_cmd import outbox_app
     from interview_graph.cli.projection_cmd import register as register_projection_commands
 
@@ -372,6 +373,7 @@ def _mount_subcommands() -> None:
     app.add_typer(make_events_app(open_store), name="events")
     app.add_typer(outbox_app, name="outbox")
     register_projection_commands(app)
+    register_graph_commands(app)
 
 
 _mount_subcommands()

@@ -83,20 +83,19 @@ def _settings() -> Settings:
 
 def graph_for_target(settings: Settings, target: str | None) -> tuple[ProjectionGraph, str]:
     """The graph store a `--target` names (unopened) and a label safe to print."""
-    from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
     from interview_graph.projection.targets import FalkorDBProjectionTarget
 
     if target is None:
         if settings.graph_backend == "neo4j":
             return _neo4j_store(settings, settings.neo4j_uri), _configured_label(settings)
-        server = EmbeddedFalkorDB(settings.falkordb_dir)
+        server = bootstrap.embedded_falkordb(settings)
         store = FalkorDBProjectionTarget(server, settings.falkordb_graph)
         return store, _configured_label(settings)
     if target.startswith("falkordb:"):
         name = target.removeprefix("falkordb:")
         if not name:
             raise UsageError("--target falkordb:NAME needs a graph name, e.g. falkordb:rebuilt")
-        server = EmbeddedFalkorDB(settings.falkordb_dir)
+        server = bootstrap.embedded_falkordb(settings)
         return FalkorDBProjectionTarget(server, name), f"FalkorDB graph {name!r}"
     if urlsplit(target).scheme.lower() in NEO4J_SCHEMES:
         return _neo4j_store(settings, target), f"Neo4j {redact_url(target)}"
