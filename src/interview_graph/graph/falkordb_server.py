@@ -124,6 +124,7 @@ class _StartWatch:
     ) -> None:
         self.data_dir, self.observer, self.cancel = data_dir, observer, cancel
         self.started = time.monotonic()
+        self.spawned = False  # this start spawned the server it waits for
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -344,15 +345,14 @@ class EmbeddedFalkorDB:
     def _start(self, watch: _StartWatch) -> IO[bytes]:
         """The users lock, held shared, once the server answers."""
         users = self.files.open_users_lock()
-        spawned = False
         try:
             for attempt in (1, 2):
-                pid, spawned = self._claim(users, watch)
+                pid = self._claim(users, watch)
                 try:
                     self._await_ready(pid, watch)
                     return users
                 except _Died:
-                    if spawned or attempt == 2:  # a server that cannot start: say why
+                    if watch.spawned or attempt == 2:  # a server that cannot start: say why
                         raise self._died(pid, watch) from None
                     # the server it joined was killed meanwhile: start one afresh
                 except _Stalled as stalled:
@@ -361,26 +361,25 @@ class EmbeddedFalkorDB:
             raise AssertionError("unreachable")
         except BaseException:
             users.close()
-            if spawned:  # cancelled or failed: stop the server this start spawned, if unused
+            if watch.spawned:  # cancelled or failed: stop the server it spawned, if unused
                 with contextlib.suppress(Exception):
                     control.stop_unused_server(self.files, compact=False)
             raise
 
-    def _claim(self, users: IO[bytes], watch: _StartWatch) -> tuple[int, bool]:
-        """Joins the running server or spawns one, registered as a user before the start
-        lock is released; (its pid, whether this process spawned it)."""
+    def _claim(self, users: IO[bytes], watch: _StartWatch) -> int:
+        """Joins the running server or spawns one (watch.spawned), registered as a user
+        before the start lock is released; the server's pid."""
         with self.files.start_lock(while_waiting=watch.waiting_for_lock):
             watch.check_cancel()
             pid = control.server_pid(self.files)
+            fcntl.flock(users, fcntl.LOCK_SH)
             if pid is None:
                 self.files.clear_runtime_files()
-            fcntl.flock(users, fcntl.LOCK_SH)
-            spawned = pid is None
-            if pid is None:
                 pid = self._spawn()
+                watch.spawned = True
             self.files.touch_last_used()
             ensure_watchdog(self.files, pid, self.idle_seconds)
-            return pid, spawned
+            return pid
 
     def _await_ready(self, pid: int, watch: _StartWatch) -> None:
         probe = control.InfoProbe(self.socket_path)
