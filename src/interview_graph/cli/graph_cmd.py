@@ -14,7 +14,7 @@ import typer
 
 from interview_graph import bootstrap
 from interview_graph.cli import render
-from interview_graph.cli.server_progress import ServerStartStatus
+from interview_graph.cli.server_progress import ServerStartStatus, human_bytes
 from interview_graph.graph.falkordb_control import StopOutcome
 from interview_graph.graph.falkordb_procfs import command_line
 from interview_graph.graph.falkordb_server import ServerStatus, set_default_start_observer
@@ -151,6 +151,4 @@ def _short(command: str, width: int = 90) -> str:
 
 
 def _mb(size: int | None) -> str:
-    if size is None:
-        return "unknown"
-    return f"{size / 1e3:.0f} kB" if size < 1_000_000 else f"{size / 1e6:.1f} MB"
+    return "unknown" if size is None else human_bytes(size)

@@ -8,6 +8,7 @@ import threading
 import time
 
 from rich.console import Console
+from rich.errors import LiveError
 from rich.status import Status
 from rich.text import Text
 
@@ -38,19 +39,26 @@ class ServerStartStatus:
         with self._lock:
             if self._began is None:
                 self._began = time.monotonic() - progress.elapsed_s
-            if self._console.is_terminal:
-                self._spin(text)
-            elif progress.phase != self._phase or time.monotonic() >= self._line_at:
+            spinning = self._console.is_terminal and self._spin(text)
+            if not spinning and (
+                progress.phase != self._phase or time.monotonic() >= self._line_at
+            ):
                 self._console.print(text, markup=False, highlight=False)
                 self._line_at = time.monotonic() + _LINE_EVERY_S
             self._phase = progress.phase
 
-    def _spin(self, text: str) -> None:
+    def _spin(self, text: str) -> bool:
+        """False if another live display owns the terminal (then lines are printed)."""
         if self._status is None:
-            self._status = self._console.status(Text(text))
-            self._status.start()
+            status = self._console.status(Text(text))
+            try:
+                status.start()
+            except LiveError:
+                return False
+            self._status = status
         else:
             self._status.update(Text(text))
+        return True
 
     def finished(self, ok: bool) -> None:
         with self._lock:
@@ -87,7 +95,11 @@ def _amount(progress: StartProgress) -> str:
     loaded, total = progress.loaded_bytes, progress.total_bytes
     if not total or loaded is None:
         return "size unknown"
-    return f"{loaded / 1e6:.1f} of {total / 1e6:.1f} MB ({100 * loaded / total:.0f}%)"
+    return f"{human_bytes(loaded)} of {human_bytes(total)} ({100 * loaded / total:.0f}%)"
+
+
+def human_bytes(size: int) -> str:
+    return f"{size / 1e3:.1f} kB" if size < 1_000_000 else f"{size / 1e6:.1f} MB"
 
 
 def _clock(seconds: float) -> str:
