@@ -116,6 +116,7 @@ class _Watch:
             return True  # stopped by someone else, or crashed
         if _in_use(self.files):
             self.last_seen = time.time()
+            self.files.touch_last_used()  # so `graph status` shows the deadline this one keeps
             return False
         if time.time() < self.deadline():
             return False
