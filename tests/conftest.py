@@ -20,6 +20,9 @@ import pytest
 from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
 
 REPO = Path(__file__).resolve().parents[1]
+# Embedded servers opened through the settings stop with their last user, so no test leaves
+# one idling behind it; the idle-period tests set their own.
+os.environ["FALKORDB_IDLE_SECONDS"] = "0"
 if str(REPO / "scripts") not in sys.path:
     sys.path.insert(0, str(REPO / "scripts"))
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from interview_graph.dualwrite.outbox_port import Outbox
     from interview_graph.dualwrite.writer import DualWriter
     from interview_graph.events.port import EventStore
+    from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
 
 DEFAULT_SQLITE_EVENTS_FILE = "events.sqlite3"
 KURRENTDB_SCHEMES = frozenset(
@@ -56,10 +57,22 @@ def graph_store_for(settings: Settings) -> ProjectionGraph:
 
 
 def _falkordb_store(settings: Settings, graph_name: str) -> ProjectionGraph:
-    from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
     from interview_graph.graph.falkordb_store import FalkorDBGraphStore
 
-    return FalkorDBGraphStore(EmbeddedFalkorDB(settings.falkordb_dir), graph_name)
+    return FalkorDBGraphStore(embedded_falkordb(settings), graph_name)
+
+
+def embedded_falkordb(settings: Settings) -> EmbeddedFalkorDB:
+    """The data directory's embedded FalkorDB server (not started)."""
+    import shlex
+
+    from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
+
+    return EmbeddedFalkorDB(
+        settings.falkordb_dir,
+        idle_seconds=settings.falkordb_idle_seconds,
+        server_args=shlex.split(settings.falkordb_server_args),
+    )
 
 
 # ---------------------------------------------------------------- projection targets

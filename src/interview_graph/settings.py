@@ -21,6 +21,11 @@ class Settings(BaseSettings):
 
     graph_backend: Literal["falkordb", "neo4j"] = Field(default="falkordb", alias="GRAPH_BACKEND")
     falkordb_graph: str = Field(default="interview_graph", alias="FALKORDB_GRAPH")
+    # The embedded server stays up this long after its last user, for the next command to
+    # find it warm; 0 stops it with its last user.
+    falkordb_idle_seconds: float = Field(default=300.0, ge=0, alias="FALKORDB_IDLE_SECONDS")
+    # Extra redis-server arguments (e.g. "--maxmemory 4gb"); ours win where they overlap.
+    falkordb_server_args: str = Field(default="", alias="FALKORDB_SERVER_ARGS")
     neo4j_uri: str = Field(default="bolt://127.0.0.1:7687", alias="NEO4J_URI")
     neo4j_user: str = Field(default="neo4j", alias="NEO4J_USER")
     neo4j_password: SecretStr = Field(default=SecretStr("neo4j"), alias="NEO4J_PASSWORD")

@@ -29,9 +29,20 @@ def base_env(data_dir: Path, **overrides: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("NEO4J_", "EVENT_STORE", "ESDB_", "GRAPH_", "ENABLE_EVENT"))
+        if not key.startswith(
+            ("NEO4J_", "EVENT_STORE", "ESDB_", "GRAPH_", "ENABLE_EVENT", "FALKORDB_")
+        )
     }
-    env.update({"DATA_DIR": str(data_dir), "NLP_PROCESSES": "2", "LOG_LEVEL": "WARNING"})
+    # The embedded server stops with the command's end (as before idle periods existed), so
+    # tests leave no server behind; the idle tests set their own period.
+    env.update(
+        {
+            "DATA_DIR": str(data_dir),
+            "NLP_PROCESSES": "2",
+            "LOG_LEVEL": "WARNING",
+            "FALKORDB_IDLE_SECONDS": "0",
+        }
+    )
     env.update(overrides)
     return env
 

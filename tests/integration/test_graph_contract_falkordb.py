@@ -16,6 +16,7 @@ from interview_graph.graph import falkordb_server as falkordb_server_module
 from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
 from interview_graph.graph.falkordb_store import FalkorDBGraphStore
 from interview_graph.graph.port import GraphStoreError
+from tests.integration.falkordb_helpers import wait_until
 from tests.integration.graph_contract import (
     GraphStoreContract,
     export_lines,
@@ -98,7 +99,8 @@ from interview_graph.graph.port import GraphStoreError
 from tests.integration.graph_contract import make_interview
 
 async def main() -> None:
-    store = FalkorDBGraphStore(EmbeddedFalkorDB(Path(sys.argv[1])), "killed")
+    server = EmbeddedFalkorDB(Path(sys.argv[1]), idle_seconds=float(sys.argv[2]))
+    store = FalkorDBGraphStore(server, "killed")
     await store.__aenter__()
     await store.ensure_schema()
     await store.write_interview(make_interview())
@@ -108,16 +110,28 @@ asyncio.run(main())
 """
 
 
-async def test_a_killed_client_loses_nothing_acknowledged(tmp_path: Path) -> None:
+async def _killed_writer(data_dir: Path, idle_seconds: float) -> None:
     writer = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", KILLED_WRITER, str(tmp_path), cwd=REPO
+        sys.executable, "-c", KILLED_WRITER, str(data_dir), str(idle_seconds), cwd=REPO
     )
     assert await asyncio.wait_for(writer.wait(), timeout=120) == -signal.SIGKILL
+
+
+async def test_a_killed_client_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    await _killed_writer(tmp_path, idle_seconds=600)
     server = EmbeddedFalkorDB(tmp_path)
-    assert server.ping()  # the server outlived its killed user
+    assert server.ping()  # the server outlived its killed user (within its idle period)
     async with FalkorDBGraphStore(server, "killed") as store:
         assert await store.get_interview(make_interview().interview_id) == make_interview()
-    assert not server.ping()  # this was the last user: it shut the server down
+    assert not server.ping()  # idle period 0 for this last user: it shut the server down
+
+
+async def test_a_killed_clients_server_is_stopped_by_its_watchdog(tmp_path: Path) -> None:
+    await _killed_writer(tmp_path, idle_seconds=0)
+    server = EmbeddedFalkorDB(tmp_path)
+    assert await asyncio.to_thread(wait_until, lambda: server._server_pid() is None)
+    async with FalkorDBGraphStore(server, "killed") as store:
+        assert await store.get_interview(make_interview().interview_id) == make_interview()
 
 
 async def test_a_missing_server_binary_is_a_clear_error(
@@ -142,10 +156,12 @@ def test_a_server_in_use_is_never_killed_for_being_slow(tmp_path: Path) -> None:
     first.start()
     pid = first._server_pid()
     assert pid is not None
-    os.kill(pid, signal.SIGSTOP)  # frozen: does not answer PING, but `first` still uses it
+    os.kill(pid, signal.SIGSTOP)  # frozen: no answer, no CPU time, but `first` still uses it
     try:
-        with pytest.raises(GraphStoreError, match="in use by another process"):
-            EmbeddedFalkorDB(tmp_path).start()
+        with pytest.raises(
+            GraphStoreError, match=r"stopped by a signal.*in use by another process"
+        ):
+            EmbeddedFalkorDB(tmp_path, stall_timeout_s=1.0).start()
     finally:
         os.kill(pid, signal.SIGCONT)
     assert first.ping()

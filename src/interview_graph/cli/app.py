@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from interview_graph.cli.events_cmd import events_app
+from interview_graph.cli.graph_cmd import graph_app, show_server_starts
 from interview_graph.cli.outbox_cmd import outbox_app
 from interview_graph.cli.process_cmd import process_app
 from interview_graph.cli.projection_cmd import projection_app
@@ -25,9 +26,10 @@ app = typer.Typer(
 
 # Apps without a name add their commands at the top level; named ones become command groups.
 # `--help` lists the commands in this order, groups last.
-for commands in (process_app, read_app, projection_app, events_app, outbox_app):
+for commands in (process_app, read_app, projection_app, graph_app, events_app, outbox_app):
     app.add_typer(commands)
 
 
 def main() -> None:
+    show_server_starts()
     app()

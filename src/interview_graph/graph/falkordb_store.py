@@ -72,7 +72,7 @@ class FalkorDBGraphStore(CypherGraphStore):
 
     async def _open(self) -> None:
         if self._server is not None and not self._server.running:
-            await asyncio.to_thread(self._server.start)
+            await self._server.start_async()
             self._owns_server = True
         try:
             self._db = await asyncio.to_thread(self._connect)
