@@ -9,7 +9,9 @@ Under `./run test` (IG_REQUIRE_SERVICES=1) a service that cannot start fails the
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -101,3 +103,23 @@ def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedd
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_embedded_server_outlives_the_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Crash tests SIGKILL the CLI on purpose, which leaves its embedded FalkorDB running (as
+    it would for a user, until its idle watchdog or the next command stops it). At the end of
+    the session every embedded server whose data lives under this session's temporary folder
+    is stopped, so no test leaves a process behind."""
+    yield
+    root = str(tmp_path_factory.getbasetemp())
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if root in command and ("redis-server" in command or "falkordb_watchdog" in command):
+            with contextlib.suppress(OSError):
+                os.kill(int(proc.name), signal.SIGTERM)
