@@ -32,6 +32,8 @@ def drivers_loaded_by(module: str) -> list[str]:
         "interview_graph.events",
         "interview_graph.events.port",
         "interview_graph.events.codec",
+        "interview_graph.events.run_encoder",
+        "interview_graph.dualwrite.outbox_port",
         "interview_graph.bootstrap",
     ],
 )
