@@ -54,7 +54,7 @@ class Action:
     drop_ids: bool = False  # a 200 with no entries at all
     headers: dict[str, str] = field(default_factory=dict)
     message: str = "scripted error"
-    hang_seconds: float = 0.0  # accept, say nothing, then close
+    hang_until_released: bool = False  # accept, say nothing until release_hung(), then close
 
 
 def valid() -> Action:
@@ -78,8 +78,8 @@ def http_error(status: int, retry_after: str | None = None, message: str = "") -
     return Action(status=status, headers=headers, message=message or f"scripted {status}")
 
 
-def hang(seconds: float) -> Action:
-    return Action(hang_seconds=seconds)
+def hang_until_released() -> Action:
+    return Action(hang_until_released=True)
 
 
 @dataclass
@@ -90,8 +90,6 @@ class RecordedRequest:
     headers: dict[str, str]
     target_ids: list[int]
     is_repair: bool
-    started: float
-    finished: float = 0.0
     status: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -107,6 +105,10 @@ class FakeLLMServer:
         self.max_in_flight = 0
         self._in_flight = 0
         self._lock = threading.Lock()
+        # Replies wait for a permit while held; None means they are not held.
+        self._reply_permits: int | None = None
+        self._changed = threading.Condition(self._lock)  # requests came, left, or were let go
+        self._hung_released = threading.Event()
         self._queue: deque[Action] = deque()
         self._per_target: dict[int, deque[Action]] = {}
         self._httpd: ThreadingHTTPServer | None = None
@@ -134,6 +136,40 @@ class FakeLLMServer:
     @property
     def calls(self) -> int:
         return len(self.requests)
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return self._in_flight
+
+    # -- holding replies, so tests can look at what is in flight without timing anything ------
+
+    def hold_replies(self) -> None:
+        """From now on every reply waits until the test lets it go (`release_replies`)."""
+        with self._lock:
+            self._reply_permits = 0
+
+    def release_replies(self, count: int | None = None) -> None:
+        """Let `count` held replies go, in no particular order; None lets all go, for good."""
+        with self._lock:
+            if count is None:
+                self._reply_permits = None
+            elif self._reply_permits is not None:
+                self._reply_permits += count
+            self._changed.notify_all()
+
+    def wait_until(self, condition: Callable[[int, int], bool]) -> tuple[int, int]:
+        """Block until condition(calls, answered) holds (requests received, requests done);
+        returns (calls, in flight), read together."""
+        with self._lock:
+            self._changed.wait_for(
+                lambda: condition(len(self.requests), len(self.requests) - self._in_flight)
+            )
+            return len(self.requests), self._in_flight
+
+    def release_hung(self) -> None:
+        """Close the connections of `hang_until_released` requests."""
+        self._hung_released.set()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -163,6 +199,8 @@ class FakeLLMServer:
         return self
 
     def stop(self) -> None:
+        self.release_replies()
+        self.release_hung()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -189,10 +227,19 @@ class FakeLLMServer:
             self.requests.append(record)
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
+            self._changed.notify_all()
 
     def _leave(self) -> None:
         with self._lock:
             self._in_flight -= 1
+            self._changed.notify_all()
+
+    def _await_reply_permit(self) -> None:
+        with self._lock:
+            while self._reply_permits == 0:
+                self._changed.wait()
+            if self._reply_permits is not None:
+                self._reply_permits -= 1
 
 
 class _Server(ThreadingHTTPServer):
@@ -225,20 +272,19 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             target_ids=[int(n) for n in _TARGET.findall(first_user)],
             is_repair=turns > 1,
-            started=time.monotonic(),
         )
         self.fake._enter(record)
         try:
             self._answer(record, self.fake._next_action(record.target_ids), len(first_user))
         finally:
-            record.finished = time.monotonic()
             self.fake._leave()
 
     def _answer(self, record: RecordedRequest, action: Action, prompt_chars: int) -> None:
-        if action.hang_seconds:
-            time.sleep(action.hang_seconds)
+        if action.hang_until_released:
+            self.fake._hung_released.wait()
             self.close_connection = True
             return
+        self.fake._await_reply_permit()
         if self.fake.latency_seconds:
             time.sleep(self.fake.latency_seconds)
         if action.status != 200:

@@ -4,12 +4,14 @@ and the whole CLI with the graph and the event log compared to what the "model" 
 
 from __future__ import annotations
 
-import itertools
+import asyncio
 import json
+import logging
 import re
 import sqlite3
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,7 @@ from tests.llm_fake_servers import (
     FakeLLMServer,
     bad_label,
     expected_entry,
-    hang,
+    hang_until_released,
     http_error,
     malformed_json,
     missing_field,
@@ -97,6 +99,39 @@ async def analyze(analyzer: LLMAnalyzer, sentences: list[ParsedSentence]) -> Any
         return await analyzer.analyze(AnalysisRequest(targets=sentences))
     finally:
         await analyzer.aclose()
+
+
+def settled(calls: int, answered: int) -> Callable[[int, int], bool]:
+    """At least `calls` requests received, and exactly `answered` of them done."""
+    return lambda seen_calls, seen_answered: seen_calls >= calls and seen_answered == answered
+
+
+@dataclass(frozen=True)
+class Retry:
+    delay_s: float
+    reason: str
+
+
+@contextmanager
+def recorded_retries() -> Iterator[list[Retry]]:
+    """The analyzer's decisions to retry, with the wait it chose, from its own log records
+    (a handler on its logger, so it works whatever the root logger is set to)."""
+    retries: list[Retry] = []
+
+    class Recorder(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage() == "retrying LLM call":
+                retries.append(Retry(record.__dict__["delay_s"], record.__dict__["reason"]))
+
+    logger = logging.getLogger(LLMAnalyzer.__module__)
+    recorder, level = Recorder(logging.INFO), logger.level
+    logger.addHandler(recorder)
+    logger.setLevel(logging.INFO)
+    try:
+        yield retries
+    finally:
+        logger.removeHandler(recorder)
+        logger.setLevel(level)
 
 
 def assert_matches_reply(analysis: Any, number: int) -> None:
@@ -174,40 +209,49 @@ async def test_batching_sends_n_consecutive_sentences_per_call(
         assert_matches_reply(analysis, analysis.sequence_order)
 
 
-async def test_concurrency_limit_is_reached_and_respected(tmp_path: Path) -> None:
-    with FakeLLMServer(latency_seconds=0.3) as slow:
-        analyzer = make_analyzer("openai", slow, None, concurrency=4)
-        started = time.monotonic()
-        result = await analyze(analyzer, parsed_sentences(12))
-        elapsed = time.monotonic() - started
+async def test_concurrency_limit_is_reached_and_respected(server: FakeLLMServer) -> None:
+    """Replies are let go one at a time: whenever the server holds `concurrency` requests,
+    no further one has been sent, and each reply frees exactly one place."""
+    server.hold_replies()
+    analyzer = make_analyzer("openai", server, None, concurrency=4)
+    analysis = asyncio.create_task(analyze(analyzer, parsed_sentences(12)))
+    for answered in range(12):
+        calls, in_flight = min(12, answered + 4), min(4, 12 - answered)
+        seen = await asyncio.to_thread(server.wait_until, settled(calls, answered))
+        assert seen == (calls, in_flight)
+        server.release_replies(1)
+    result = await analysis
+
     assert len(result.analyses) == 12
-    assert slow.max_in_flight == 4
-    assert 0.85 < elapsed < 2.5  # 3 waves of 0.3 s, not 12 sequential calls (3.6 s)
+    assert server.max_in_flight == 4
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_429_retry_after_is_honoured(provider: str, server: FakeLLMServer) -> None:
     server.script(http_error(429, retry_after="1"), valid())
     analyzer = make_analyzer(provider, server, None, concurrency=1)
-    result = await analyze(analyzer, parsed_sentences(1))
+    with recorded_retries() as retries:
+        result = await analyze(analyzer, parsed_sentences(1))
 
     assert len(result.analyses) == 1
     assert result.usage.calls == 2 and result.usage.retries == 1
-    first, second = server.requests
-    waited = second.started - first.finished
-    assert 0.95 <= waited < 1.8  # at least Retry-After, not a long backoff on top
+    # The wait is the Retry-After itself: not sooner, and no backoff on top of it.
+    assert [r.delay_s for r in retries] == [1.0]
 
 
 async def test_5xx_are_retried_with_backoff(server: FakeLLMServer) -> None:
     server.script(http_error(500), http_error(503))
     analyzer = make_analyzer("openai", server, None, concurrency=1)
-    result = await analyze(analyzer, parsed_sentences(1))
+    with recorded_retries() as retries:
+        result = await analyze(analyzer, parsed_sentences(1))
 
     assert len(result.analyses) == 1
     assert server.calls == result.usage.calls == 3
     assert result.usage.retries == 2
-    gaps = [b.started - a.finished for a, b in itertools.pairwise(server.requests)]
-    assert all(0.0 < gap < 1.0 for gap in gaps)
+    # Backoff base 0.05 s, doubling: each wait is between half its ceiling and the ceiling.
+    first, second = (r.delay_s for r in retries)
+    assert 0.025 <= first <= 0.05 and 0.05 <= second <= 0.1
+    assert all("server error" in r.reason for r in retries)
 
 
 async def test_retries_exhausted_fail_only_that_sentence(
@@ -231,15 +275,21 @@ async def test_retries_exhausted_fail_only_that_sentence(
 async def test_hung_connection_times_out_and_is_retried(
     provider: str, server: FakeLLMServer
 ) -> None:
-    server.script(hang(3.0), valid())
+    """The first request is never answered while the analysis runs: the analysis can only
+    finish by giving up on it after its timeout and retrying."""
+    server.script(hang_until_released(), valid())
     analyzer = make_analyzer(provider, server, None, concurrency=1, timeout_seconds=0.5)
-    started = time.monotonic()
-    result = await analyze(analyzer, parsed_sentences(1))
-    elapsed = time.monotonic() - started
+    try:
+        with recorded_retries() as retries:
+            result = await analyze(analyzer, parsed_sentences(1))
+        still_hung = server.in_flight
+    finally:
+        server.release_hung()
 
     assert len(result.analyses) == 1
     assert result.usage.calls == 2 and result.usage.retries == 1
-    assert 0.5 <= elapsed < 2.0
+    assert still_hung == 1
+    assert [r.reason for r in retries] == ["no reply within 0.5 s (timeout)"]
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

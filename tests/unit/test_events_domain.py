@@ -39,6 +39,10 @@ from interview_graph.domain.model import (
     TopicMention,
 )
 from interview_graph.events import codec
+from interview_graph.events.append_rules import (
+    check_expected,
+    plan_append_batch,
+)
 from interview_graph.events.kurrentdb_store import KurrentDBEventStore
 from interview_graph.events.port import (
     ANY,
@@ -46,8 +50,6 @@ from interview_graph.events.port import (
     AppendRequest,
     ConcurrencyError,
     DuplicateEventError,
-    check_expected,
-    plan_append_batch,
 )
 from interview_graph.events.postgres_store import PostgresEventStore
 from interview_graph.events.sqlite_store import SQLiteEventStore

@@ -32,6 +32,8 @@ def drivers_loaded_by(*modules: str) -> list[str]:
         "interview_graph.events",
         "interview_graph.events.port",
         "interview_graph.events.codec",
+        "interview_graph.events.run_encoder",
+        "interview_graph.dualwrite.outbox_port",
         "interview_graph.graph.port",
         "interview_graph.projection.port",
         "interview_graph.projection.projector",

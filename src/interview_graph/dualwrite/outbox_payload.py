@@ -3,8 +3,8 @@
 "L\n" + the events' fields joined by newlines, FIELDS per event. JSON documents written
 without indent never hold a raw newline, and ids, streams and types never do, so splitting
 is exact; packing checks the count and falls back to "J" + a JSON array whenever some field
-does hold a newline. Packing a batch into one row means the outbox writes, flips and deletes
-a graph write's events once, instead of three indexed row writes per event.
+does hold a newline. Packed into one row, a graph write's events are written, flipped and
+deleted once, however many they are.
 """
 
 from __future__ import annotations

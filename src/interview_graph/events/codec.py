@@ -117,9 +117,9 @@ _PLAIN = (str, int, bool, type(None))
 
 
 def _loads_metadata(document: str | bytes) -> Any:
-    """json.loads of an envelope, by orjson (a third of the cost) when that is surely the
-    same: an object of strings, integers and flat objects of strings (the actor), where no
-    integer can have turned into a float. Anything else is read by json.loads."""
+    """json.loads of an envelope, by the faster orjson when that is surely the same: an
+    object of strings, integers and flat objects of strings (the actor), where no integer
+    can have turned into a float. Anything else is read by json.loads."""
     try:
         value = orjson.loads(document)
     except orjson.JSONDecodeError:
@@ -135,12 +135,12 @@ def _loads_metadata(document: str | bytes) -> Any:
 
 
 # ---------------------------------------------------------------- the fast path of decode
-# Reading the log back (verify, rebuild) decodes every event; full validation costs most of
-# it in Python validators (five UUIDs, the timestamp, the data validated inside the envelope's
-# validator). Each check below accepts only values that full validation would keep unchanged
-# (a canonical lowercase UUID, an ISO timestamp with an offset, exact JSON types), so building
-# the event from them gives an equal event; the data is still validated by its typed model.
-# Any value outside that narrow form returns None: the caller then validates fully.
+# Reading the log back (verify, rebuild) decodes every event, and full validation spends most
+# of that in Python validators (five UUIDs, the timestamp, the data validated inside the
+# envelope's validator). Each check below accepts only values that full validation would keep
+# unchanged (a canonical lowercase UUID, an ISO timestamp with an offset, exact JSON types), so
+# building the event from them gives an equal event; the data is still validated by its typed
+# model. Any value outside that narrow form returns None: the caller then validates fully.
 
 _UUID_MATCH = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
 _ISO_WITH_OFFSET = re.compile(
@@ -246,7 +246,7 @@ _set = object.__setattr__
 def _construct(values: dict[str, Any]) -> DomainEvent:
     """What `DomainEvent.model_construct(**values)` builds (fields in declaration order,
     defaults filled, the given names as fields set), without its per-field alias handling,
-    which cost as much as the checks above. The unit tests hold it equal to full validation."""
+    which the canonical form never needs. The unit tests hold it equal to full validation."""
     event = DomainEvent.__new__(DomainEvent)
     _set(event, "__dict__", {n: values[n] if n in values else _DEFAULTS[n] for n in _FIELD_NAMES})
     _set(event, "__pydantic_fields_set__", set(values))

@@ -45,6 +45,11 @@ from kurrentdbclient.exceptions import (
 
 from interview_graph.domain.events import AggregateType, DomainEvent
 from interview_graph.events import codec
+from interview_graph.events.append_rules import (
+    already_recorded_position,
+    check_expected,
+    prepare_requests,
+)
 from interview_graph.events.port import (
     ANY,
     AppendRequest,
@@ -54,9 +59,6 @@ from interview_graph.events.port import (
     EventStoreUnavailableError,
     Expected,
     StorableEvent,
-    already_recorded_position,
-    check_expected,
-    prepare_requests,
 )
 from interview_graph.settings import redact_url
 

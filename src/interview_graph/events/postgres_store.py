@@ -9,8 +9,8 @@
   not blocked by the lock.
 * A whole append_batch is one transaction of five statements (lock, find ids, stream
   versions, one INSERT ... SELECT FROM unnest, NOTIFY), however many streams. The arrays go
-  in binary (`%b`): as text, psycopg escapes every quote of every JSON document in Python,
-  which cost 50 us per event, more than everything else in an append together.
+  in binary (`%b`): as text, psycopg would escape every quote of every JSON document in
+  Python, the dearest part of an append by far.
 * Subscriptions poll (default every 100 ms); PostgreSQL's NOTIFY is also sent on each commit
   (channel `<schema>_events`) for consumers that prefer LISTEN.
 * Connecting is bounded by `connect_timeout_s`; an unreachable server raises
@@ -30,6 +30,11 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from interview_graph.domain.events import DomainEvent
 from interview_graph.events import codec
+from interview_graph.events.append_rules import (
+    plan_append_batch,
+    prepare_requests,
+)
+from interview_graph.events.polling import poll_subscription
 from interview_graph.events.port import (
     ANY,
     AppendRequest,
@@ -38,9 +43,6 @@ from interview_graph.events.port import (
     EventStoreUnavailableError,
     Expected,
     StorableEvent,
-    plan_append_batch,
-    poll_subscription,
-    prepare_requests,
 )
 from interview_graph.settings import redact_url
 
