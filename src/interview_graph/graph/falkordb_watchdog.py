@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import IO
 
 from interview_graph.graph import falkordb_control as control
+from interview_graph.graph import falkordb_procfs as procfs
 from interview_graph.graph.falkordb_layout import ServerFiles
 
 # How long a starting process waits for the watchdog of a server that just went away to exit.
@@ -108,9 +109,10 @@ class _Watch:
     def look(self) -> bool:
         """One look; True once there is nothing left to watch."""
         if not self.files.data_dir.is_dir():
-            _log(f"data directory gone: stopping server pid {self.server_pid}")
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.server_pid, signal.SIGTERM)
+            if str(self.files.socket_path) in procfs.command_line(self.server_pid):
+                _log(f"data directory gone: stopping server pid {self.server_pid}")
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.server_pid, signal.SIGTERM)
             return True
         if control.server_pid(self.files) != self.server_pid:
             return True  # stopped by someone else, or crashed
