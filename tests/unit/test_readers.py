@@ -10,12 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from interview_graph.pipeline.readers import (
-    Transcript,
-    TranscriptError,
-    discover_files,
-    read_transcript,
-)
+from interview_graph.pipeline.discovery import discover_files
+from interview_graph.pipeline.errors import TranscriptError
+from interview_graph.pipeline.readers import Transcript, read_transcript
 from interview_graph.pipeline.stamps import parse_stamp_ms
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"

@@ -20,8 +20,9 @@ from interview_graph.cli import render
 from interview_graph.cli.context import load_settings
 from interview_graph.cli.progress import FileProgress
 from interview_graph.graph.port import GraphStoreError
+from interview_graph.pipeline.discovery import discover_files
+from interview_graph.pipeline.errors import TranscriptError
 from interview_graph.pipeline.events_hook import EventsHook, NoEvents
-from interview_graph.pipeline.readers import TranscriptError, discover_files
 from interview_graph.pipeline.service import FileReport, PipelineService
 from interview_graph.settings import Settings
 

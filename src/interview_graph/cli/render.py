@@ -14,7 +14,7 @@ from rich.table import Table
 
 from interview_graph.domain.model import Analysis
 from interview_graph.graph.port import InterviewSummary, SentenceView
-from interview_graph.pipeline.readers import SkippedFile
+from interview_graph.pipeline.discovery import SkippedFile
 from interview_graph.pipeline.service import FileReport
 
 console = Console()

@@ -29,8 +29,9 @@ from interview_graph.analysis.port import (
 from interview_graph.domain.ids import interview_id_for, project_id_for
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
 from interview_graph.graph.port import GraphStore
+from interview_graph.pipeline.errors import TranscriptError
 from interview_graph.pipeline.events_hook import EventsHook, StagedWrite
-from interview_graph.pipeline.readers import Transcript, TranscriptError, read_transcript
+from interview_graph.pipeline.readers import Transcript, read_transcript
 from interview_graph.pipeline.source_lines import ReadProgress, ReadWarning
 
 log = logging.getLogger(__name__)
