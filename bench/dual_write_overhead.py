@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import machine, postgres_url, table, write_transcript
 
 from interview_graph import bootstrap
-from interview_graph.domain import events as domain_events
+from interview_graph.domain import event_drafts as domain_events
 from interview_graph.domain.events import DomainEvent, EventType, event_id_for
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
 from interview_graph.dualwrite.writer import DualWriter

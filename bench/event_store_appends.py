@@ -30,7 +30,8 @@ sys.path.insert(0, str(REPO))
 
 from bench.common import machine  # noqa: E402
 
-from interview_graph.domain.events import DomainEvent, sentence_created  # noqa: E402
+from interview_graph.domain.event_drafts import sentence_created  # noqa: E402
+from interview_graph.domain.events import DomainEvent  # noqa: E402
 from interview_graph.domain.ids import sentence_id_for  # noqa: E402
 from interview_graph.domain.model import Sentence  # noqa: E402
 from interview_graph.events.kurrentdb_store import KurrentDBEventStore  # noqa: E402

@@ -14,15 +14,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from interview_graph.domain.event_drafts import interview_created, sentence_created
 from interview_graph.domain.events import (
     Actor,
     ActorType,
     AggregateType,
     DomainEvent,
     EventType,
-    interview_created,
     interview_stream,
-    sentence_created,
     sentence_stream,
 )
 from interview_graph.domain.ids import sentence_id_for

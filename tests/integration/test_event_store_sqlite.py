@@ -13,12 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from interview_graph.cli.events_cmd import make_events_app
-from interview_graph.domain.events import (
-    interview_created,
-    interview_stream,
-    sentence_created,
-    sentence_stream,
-)
+from interview_graph.domain.event_drafts import interview_created, sentence_created
+from interview_graph.domain.events import interview_stream, sentence_stream
 from interview_graph.events.port import NO_STREAM, EventStore, EventStoreUnavailableError
 from interview_graph.events.sqlite_store import SQLiteEventStore
 from tests.integration.event_store_contract import (

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from interview_graph.domain.events import (
-    DomainEvent,
+from interview_graph.domain.event_drafts import (
     analysis_generated,
     interview_created,
     interview_status_changed,
     sentence_created,
 )
+from interview_graph.domain.events import DomainEvent
 from interview_graph.domain.ids import analysis_id_for, sentence_id_for
 from interview_graph.domain.model import (
     Analysis,

@@ -8,18 +8,15 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from interview_graph.domain import events as domain_events
-from interview_graph.domain.events import (
-    DATA_MODELS,
-    Actor,
-    DomainEvent,
+from interview_graph.domain import event_drafts as domain_events
+from interview_graph.domain.event_drafts import (
     EventDraft,
     analysis_generated_drafts,
-    event_id_for,
     interview_created_draft,
     interview_status_changed_draft,
     sentence_created_drafts,
 )
+from interview_graph.domain.events import DATA_MODELS, Actor, DomainEvent, event_id_for
 from interview_graph.domain.ids import analysis_id_for, sentence_id_for
 from interview_graph.domain.model import (
     Analysis,

@@ -12,6 +12,12 @@ import pytest
 from pydantic import ValidationError
 
 from interview_graph.bootstrap import event_store_for_url
+from interview_graph.domain.event_drafts import (
+    analysis_generated,
+    interview_created,
+    interview_status_changed,
+    sentence_created,
+)
 from interview_graph.domain.events import (
     Actor,
     ActorType,
@@ -20,13 +26,9 @@ from interview_graph.domain.events import (
     EventType,
     InterviewStatusChangedData,
     analysis_from_event,
-    analysis_generated,
     event_id_for,
-    interview_created,
     interview_from_event,
-    interview_status_changed,
     interview_stream,
-    sentence_created,
     sentence_from_event,
     sentence_stream,
 )

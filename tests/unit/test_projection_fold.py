@@ -6,16 +6,13 @@ import dataclasses
 import uuid
 from datetime import UTC, datetime
 
-from interview_graph.domain.events import (
-    Actor,
-    DomainEvent,
-    EventType,
+from interview_graph.domain.event_drafts import (
     analysis_generated,
-    event_id_for,
     interview_created,
     interview_status_changed,
     sentence_created,
 )
+from interview_graph.domain.events import Actor, DomainEvent, EventType, event_id_for
 from interview_graph.domain.ids import (
     analysis_id_for,
     interview_id_for,

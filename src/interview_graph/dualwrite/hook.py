@@ -14,8 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from interview_graph.domain.events import (
-    Actor,
+from interview_graph.domain.event_drafts import (
     EventDraft,
     analysis_generated_drafts,
     interview_created_draft,
@@ -23,6 +22,7 @@ from interview_graph.domain.events import (
     interview_status_changed_draft,
     sentence_created_drafts,
 )
+from interview_graph.domain.events import Actor
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
 from interview_graph.dualwrite.counters import DualWriteCounters
 from interview_graph.dualwrite.outbox_port import (

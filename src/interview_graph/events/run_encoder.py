@@ -23,14 +23,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Final
 
-from interview_graph.domain.events import (
-    Actor,
-    AggregateType,
-    EventDraft,
-    EventType,
-    build_event,
-    json_occurred_at,
-)
+from interview_graph.domain.event_drafts import EventDraft, build_event, json_occurred_at
+from interview_graph.domain.events import Actor, AggregateType, EventType
 from interview_graph.events import codec
 from interview_graph.events.port import EncodedEvent
 

@@ -20,10 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from interview_graph.domain.events import (
-    Actor,
-    ActorType,
-    DomainEvent,
+from interview_graph.domain.event_drafts import (
     analysis_generated,
     analysis_generated_id,
     interview_created,
@@ -32,6 +29,7 @@ from interview_graph.domain.events import (
     sentence_created,
     sentence_created_id,
 )
+from interview_graph.domain.events import Actor, ActorType, DomainEvent
 from interview_graph.domain.model import Interview, InterviewStatus
 from interview_graph.events.port import AppendRequest, EventStore
 from interview_graph.graph.port import GraphStore, SentenceView
