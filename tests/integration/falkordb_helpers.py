@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from interview_graph.graph import falkordb_control as control
-from interview_graph.graph.falkordb_server import EmbeddedFalkorDB, StartProgress
+from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
+from interview_graph.graph.falkordb_start import StartProgress
 
 PADDING_VALUE_BYTES = 1000
 

@@ -18,7 +18,8 @@ from interview_graph.cli.context import load_settings
 from interview_graph.cli.server_progress import ServerStartStatus, human_bytes
 from interview_graph.graph.falkordb_control import StopOutcome
 from interview_graph.graph.falkordb_procfs import command_line
-from interview_graph.graph.falkordb_server import ServerStatus, set_default_start_observer
+from interview_graph.graph.falkordb_start import set_default_start_observer
+from interview_graph.graph.falkordb_status import ServerStatus
 from interview_graph.settings import Settings
 
 graph_app = typer.Typer(name="graph", help="The embedded FalkorDB server of the data directory.")

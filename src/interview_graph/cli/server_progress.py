@@ -12,7 +12,7 @@ from rich.errors import LiveError
 from rich.status import Status
 from rich.text import Text
 
-from interview_graph.graph.falkordb_server import StartProgress
+from interview_graph.graph.falkordb_start import StartProgress
 
 # A start quicker than this shows nothing (a running server answers in milliseconds).
 _SHOW_AFTER_S = 0.5

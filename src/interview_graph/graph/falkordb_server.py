@@ -40,150 +40,32 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Protocol, Self
+from typing import IO, Any, Self
 
 from interview_graph.graph import falkordb_control as control
 from interview_graph.graph import falkordb_procfs as procfs
 from interview_graph.graph.falkordb_layout import ServerFiles
+from interview_graph.graph.falkordb_start import (
+    ServerDied,
+    ServerStalled,
+    StallClock,
+    StartObserver,
+    StartWatch,
+    default_start_observer,
+)
+from interview_graph.graph.falkordb_status import (
+    ServerStatus,
+    ServerUser,
+    memory_used,
+    server_state,
+)
 from interview_graph.graph.falkordb_watchdog import ensure_watchdog
 from interview_graph.graph.port import GraphStoreError
 
 # Fold the log into a new snapshot once it is as large again as the snapshot, past this size.
 _AUTO_COMPACT_MIN_SIZE = "8mb"
-
-
-# -- start progress -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class StartProgress:
-    """What a start waits for. `phase`: "waiting" (another process is starting or stopping
-    the server), "starting" (spawned, not loading yet), "loading" (a snapshot or the log;
-    `answering` False while the log is replayed, which blocks the server), "stalled"
-    (no sign of life for `stalled_s` seconds)."""
-
-    data_dir: Path
-    phase: str
-    elapsed_s: float
-    pid: int | None = None
-    loaded_bytes: int | None = None
-    total_bytes: int | None = None
-    answering: bool = False
-    stalled_s: float = 0.0
-
-
-class StartObserver(Protocol):
-    def update(self, progress: StartProgress) -> None:
-        """Called about every 0.1-0.5 s while a start waits, from the starting thread."""
-
-    def finished(self, ok: bool) -> None:
-        """Called once when the start is over (also after an update-less quick start)."""
-
-
-class _Unobserved:
-    def update(self, progress: StartProgress) -> None:
-        pass
-
-    def finished(self, ok: bool) -> None:
-        pass
-
-
-_default_observer: StartObserver = _Unobserved()
-
-
-def set_default_start_observer(observer: StartObserver | None) -> None:
-    """The observer of every server started without one of its own (the CLI installs its
-    spinner here, so every command shows a slow start)."""
-    global _default_observer
-    _default_observer = observer if observer is not None else _Unobserved()
-
-
-class StartCancelled(GraphStoreError):
-    """The start was cancelled (Ctrl-C); the server was stopped if this process spawned it
-    and nobody else uses it."""
-
-
-class _Died(Exception):
-    pass
-
-
-class _Stalled(Exception):
-    def __init__(self, pid: int, stalled_s: float) -> None:
-        super().__init__(pid, stalled_s)
-        self.pid, self.stalled_s = pid, stalled_s
-
-
-class _StartWatch:
-    """Elapsed time, cancellation and progress reports of one start."""
-
-    def __init__(
-        self, data_dir: Path, observer: StartObserver, cancel: threading.Event | None
-    ) -> None:
-        self.data_dir, self.observer, self.cancel = data_dir, observer, cancel
-        self.started = time.monotonic()
-        self.spawned = False  # this start spawned the server it waits for
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
-
-    def check_cancel(self) -> None:
-        if self.cancel is not None and self.cancel.is_set():
-            raise StartCancelled(f"FalkorDB: start of the server for {self.data_dir} cancelled")
-
-    def report(self, phase: str, **fields: Any) -> None:
-        self.observer.update(StartProgress(self.data_dir, phase, self.elapsed(), **fields))
-
-    def waiting_for_lock(self) -> None:
-        self.check_cancel()
-        self.report("waiting")
-
-
-class _StallClock:
-    """Seconds since the server last showed a sign of life: an answer, CPU time, bytes read."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.activity = procfs.activity(pid)
-        self.since = time.monotonic()
-
-    def stalled_s(self, answered: bool) -> float:
-        activity = procfs.activity(self.pid)
-        if answered or activity != self.activity:
-            self.activity, self.since = activity, time.monotonic()
-        return time.monotonic() - self.since
-
-
-# -- status -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ServerUser:
-    pid: int
-    command: str
-
-
-@dataclass(frozen=True, slots=True)
-class ServerStatus:
-    data_dir: str
-    socket: str
-    running: bool
-    state: str  # "stopped", "ready", "loading", "not answering"
-    pid: int | None
-    memory_used_bytes: int | None
-    snapshot_bytes: int
-    log_bytes: int
-    users: list[ServerUser]
-    watchdog_pid: int | None
-    idle_seconds: float | None
-    idle_deadline: float | None  # epoch seconds; None while in use or without a watchdog
-    loaded_bytes: int | None
-    total_bytes: int | None
-
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 # -- the server ---------------------------------------------------------------------------
@@ -238,7 +120,7 @@ class EmbeddedFalkorDB:
         if self._user_lock is not None:
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        watch = _StartWatch(self.data_dir, self._observer or _default_observer, cancel)
+        watch = StartWatch(self.data_dir, self._observer or default_start_observer(), cancel)
         try:
             self._user_lock = self._start(watch)
         except BaseException:
@@ -306,9 +188,9 @@ class EmbeddedFalkorDB:
             data_dir=str(self.data_dir),
             socket=str(self.socket_path),
             running=pid is not None,
-            state=_state(pid, persistence),
+            state=server_state(pid, persistence),
             pid=pid,
-            memory_used_bytes=_memory_used(pid, memory),
+            memory_used_bytes=memory_used(pid, memory),
             snapshot_bytes=snapshot,
             log_bytes=log,
             users=users,
@@ -342,7 +224,7 @@ class EmbeddedFalkorDB:
         self.stop()
 
     # -- starting --------------------------------------------------------------------------
-    def _start(self, watch: _StartWatch) -> IO[bytes]:
+    def _start(self, watch: StartWatch) -> IO[bytes]:
         """The users lock, held shared, once the server answers."""
         users = self.files.open_users_lock()
         try:
@@ -351,11 +233,11 @@ class EmbeddedFalkorDB:
                 try:
                     self._await_ready(pid, watch)
                     return users
-                except _Died:
+                except ServerDied:
                     if watch.spawned or attempt == 2:  # a server that cannot start: say why
                         raise self._died(pid, watch) from None
                     # the server it joined was killed meanwhile: start one afresh
-                except _Stalled as stalled:
+                except ServerStalled as stalled:
                     if attempt == 2 or not self._stop_stalled(users, stalled):
                         raise self._stalled_error(stalled) from None
             raise AssertionError("unreachable")
@@ -366,7 +248,7 @@ class EmbeddedFalkorDB:
                     control.stop_unused_server(self.files, compact=False)
             raise
 
-    def _claim(self, users: IO[bytes], watch: _StartWatch) -> int:
+    def _claim(self, users: IO[bytes], watch: StartWatch) -> int:
         """Joins the running server or spawns one (watch.spawned), registered as a user
         before the start lock is released; the server's pid."""
         with self.files.start_lock(while_waiting=watch.waiting_for_lock):
@@ -381,9 +263,9 @@ class EmbeddedFalkorDB:
             ensure_watchdog(self.files, pid, self.idle_seconds)
             return pid
 
-    def _await_ready(self, pid: int, watch: _StartWatch) -> None:
+    def _await_ready(self, pid: int, watch: StartWatch) -> None:
         probe = control.InfoProbe(self.socket_path)
-        stall = _StallClock(pid)
+        stall = StallClock(pid)
         try:
             while True:
                 watch.check_cancel()
@@ -391,10 +273,10 @@ class EmbeddedFalkorDB:
                 if persistence is not None and persistence.get("loading") == "0":
                     return
                 if not procfs.is_alive(pid):
-                    raise _Died(pid)
+                    raise ServerDied(pid)
                 stalled_s = stall.stalled_s(answered=persistence is not None)
                 if stalled_s >= self.stall_timeout_s:
-                    raise _Stalled(pid, stalled_s)
+                    raise ServerStalled(pid, stalled_s)
                 phase, fields = self._loading_progress(pid, persistence)
                 watch.report("stalled" if stalled_s >= 5 else phase, **fields, stalled_s=stalled_s)
                 time.sleep(0.05)
@@ -417,7 +299,7 @@ class EmbeddedFalkorDB:
         loaded, total = self.files.loaded_bytes(*position)
         return "loading", {"pid": pid, "loaded_bytes": loaded, "total_bytes": total}
 
-    def _stop_stalled(self, users: IO[bytes], stalled: _Stalled) -> bool:
+    def _stop_stalled(self, users: IO[bytes], stalled: ServerStalled) -> bool:
         """A server with no sign of life that nobody else uses is stopped, to be started
         afresh (its files are intact: it had accepted no writes from this process)."""
         fcntl.flock(users, fcntl.LOCK_UN)
@@ -471,7 +353,7 @@ class EmbeddedFalkorDB:
         return server.pid
 
     # -- errors ----------------------------------------------------------------------------
-    def _died(self, pid: int, watch: _StartWatch) -> GraphStoreError:
+    def _died(self, pid: int, watch: StartWatch) -> GraphStoreError:
         tail = "\n  ".join(self.files.log_tail()) or "(empty)"
         return GraphStoreError(
             f"FalkorDB: the server for {self.data_dir} (pid {pid}) exited while starting, "
@@ -480,7 +362,7 @@ class EmbeddedFalkorDB:
             f"{self.files.aof_dir}) and run the command again; its data is left as it was."
         )
 
-    def _stalled_error(self, stalled: _Stalled) -> GraphStoreError:
+    def _stalled_error(self, stalled: ServerStalled) -> GraphStoreError:
         state = procfs.state(stalled.pid) or "gone"
         users = procfs.lock_holders(self.files.users_lock_path)
         who = (
@@ -499,20 +381,6 @@ class EmbeddedFalkorDB:
     def _server_pid(self) -> int | None:
         """The pid in the pid file, if that process is alive and is this data dir's server."""
         return control.server_pid(self.files)
-
-
-def _state(pid: int | None, persistence: dict[str, str]) -> str:
-    if pid is None:
-        return "stopped"
-    if not persistence:
-        return "not answering"
-    return "loading" if persistence.get("loading") == "1" else "ready"
-
-
-def _memory_used(pid: int | None, memory: dict[str, str] | None) -> int | None:
-    if memory is not None and "used_memory" in memory:
-        return int(memory["used_memory"])
-    return procfs.resident_bytes(pid) if pid is not None else None
 
 
 def _binaries() -> tuple[str, str]:
