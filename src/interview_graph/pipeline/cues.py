@@ -29,7 +29,6 @@ from interview_graph.pipeline.stamps import STAMP, parse_stamp_ms
 _CUE_TIMING = re.compile(rf"[ \t]*(?P<start>{STAMP})[ \t]+-->[ \t]+(?P<end>{STAMP})")
 _MEANT_AS_TIMING = re.compile(r"[ \t]*\d{1,2}:\d|.*-+>")
 _SRT_INDEX = re.compile(r"[ \t]*\d+[ \t]*")
-_TIMING_EXAMPLE = "00:00:01.000 --> 00:00:04.000"
 _VTT_NON_CUE_BLOCKS = ("WEBVTT", "NOTE", "STYLE", "REGION")
 _VOICE_OPEN = re.compile(r"<v(?:\.[\w.-]+)?[ \t]+(?P<name>[^>]+)>")
 _MARKUP = re.compile(r"</?[A-Za-z][^<>]*>|<\d{1,2}:\d{2}[^<>]*>|\{\\[^{}]*\}")
