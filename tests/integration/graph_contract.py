@@ -169,6 +169,26 @@ class GraphStoreContract:
         assert [v.sentence for v in views] == sentences
         assert [v.analyses for v in views] == [(a,) for a in analyses]
 
+    async def test_sentences_read_page_by_page(self, store: GraphStore) -> None:
+        interview = make_interview()
+        other = make_interview(sha="b" * 64, title="Other")
+        sentences = make_sentences(interview, 12)
+        analyses = [make_analysis(s) for s in sentences]
+        await write_all(store, interview, sentences, analyses, batch=5)
+        await write_all(store, other, make_sentences(other, 4))
+
+        pages = [
+            await store.get_sentences(interview.interview_id, start, 5) for start in (0, 5, 10)
+        ]
+        assert [[v.sentence for v in page] for page in pages] == [
+            sentences[0:5], sentences[5:10], sentences[10:12],
+        ]  # fmt: skip
+        assert [v.analyses for page in pages for v in page] == [(a,) for a in analyses]
+        assert await store.get_sentences(interview.interview_id, 12, 5) == []
+        assert [v.sentence for v in await store.get_sentences(interview.interview_id, 7)] == (
+            sentences[7:]
+        )
+
     async def test_unknown_interview_reads_empty(self, store: GraphStore) -> None:
         assert await store.get_interview("no-such-interview") is None
         assert await store.get_sentences("no-such-interview") == []

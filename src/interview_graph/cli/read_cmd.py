@@ -28,17 +28,39 @@ def interviews(json_output: Annotated[bool, typer.Option("--json")] = False) -> 
         render.print_interviews(rows)
 
 
+PAGE_SIZE = 100
+ALL_PAGE_SIZE = 1000
+
+
 @read_app.command("show")
 def show(
     interview_id: Annotated[str, typer.Argument(help="The interview id (see `interviews`).")],
-    json_output: Annotated[bool, typer.Option("--json")] = False,
+    from_order: Annotated[
+        int, typer.Option("--from", min=0, help="Start at this sentence number (0 is the first).")
+    ] = 0,
+    limit: Annotated[
+        int, typer.Option(min=1, help="At most this many sentences (one page).")
+    ] = PAGE_SIZE,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Every sentence from --from on, read page by page.")
+    ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="One JSON document instead of tables.")
+    ] = False,
 ) -> None:
-    """Show an interview's sentences with their analyses."""
+    """Show an interview's sentences with their analyses, a page at a time."""
+    asyncio.run(
+        _with_graph(
+            lambda graph: _show(graph, interview_id, from_order, limit, show_all, json_output)
+        )
+    )
 
-    async def load(graph: Any) -> tuple[Any, Any]:
-        return await graph.get_interview(interview_id), await graph.get_sentences(interview_id)
 
-    interview, views = asyncio.run(_with_graph(load))
+async def _show(
+    graph: Any, interview_id: str, from_order: int, limit: int, show_all: bool, as_json: bool
+) -> None:
+    """Prints page after page as it is read, so memory stays that of one page."""
+    interview = await graph.get_interview(interview_id)
     if interview is None:
         render.err_console.print(
             f"[red]no interview {interview_id}[/] in the graph; "
@@ -48,20 +70,18 @@ def show(
     from interview_graph.analysis.llm import read_failures
 
     failures = [asdict(f) for f in read_failures(load_settings().data_dir, interview_id)]
-    if json_output:
-        render.print_json(
-            {
-                "interview": asdict(interview),
-                "sentences": render.sentences_json(views),
-                "analysis_failures": failures,
-            }
-        )
-    else:
-        render.console.print(
-            f"[bold]{interview.title}[/] ({interview.filename}) status={interview.status}"
-        )
-        render.print_sentences(views)
-        render.print_analysis_failures(failures)
+    page_size = ALL_PAGE_SIZE if show_all else limit
+    writer = render.ShowWriter(interview, as_json=as_json)
+    next_from: int | None = from_order
+    while next_from is not None:
+        # One row more than the page tells whether another page follows.
+        views = await graph.get_sentences(interview_id, next_from, page_size + 1)
+        page, more = views[:page_size], len(views) > page_size
+        next_from = page[-1].sentence.sequence_order + 1 if more else None
+        writer.page(page)
+        if not show_all:
+            break
+    writer.finish(next_from, failures)
 
 
 @read_app.command("export")

@@ -6,16 +6,18 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from interview_graph.domain.model import Analysis
+from interview_graph.domain.model import Analysis, Interview
 from interview_graph.graph.port import InterviewSummary, SentenceView
-from interview_graph.pipeline.discovery import SkippedFile
-from interview_graph.pipeline.service import FileReport
+
+if TYPE_CHECKING:  # the read commands render without loading the pipeline
+    from interview_graph.pipeline.discovery import SkippedFile
+    from interview_graph.pipeline.service import FileReport
 
 console = Console()
 err_console = Console(stderr=True)
@@ -192,3 +194,46 @@ def _clock(ms: int | None) -> str:
         return ""
     seconds = ms // 1000
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+class ShowWriter:
+    """`show` output written page by page as the pages are read: tables, or one JSON
+    document ({"interview", "sentences", "next_from", "analysis_failures"}) whose sentence
+    list is streamed, so a whole interview never sits in memory."""
+
+    def __init__(self, interview: Interview, *, as_json: bool) -> None:
+        self.interview = interview
+        self.as_json = as_json
+        self.written = 0
+        if as_json:
+            head = json.dumps(asdict(interview), ensure_ascii=False, default=str)
+            sys.stdout.write(f'{{"interview": {head},\n "sentences": [')
+        else:
+            console.print(
+                f"[bold]{escape(interview.title)}[/] ({escape(interview.filename)}) "
+                f"status={interview.status}"
+            )
+
+    def page(self, views: Sequence[SentenceView]) -> None:
+        if not self.as_json:
+            if views:
+                print_sentences(views)
+            return
+        for item in sentences_json(views):
+            separator = ",\n  " if self.written else "\n  "
+            sys.stdout.write(separator + json.dumps(item, ensure_ascii=False, default=str))
+            self.written += 1
+
+    def finish(self, next_from: int | None, failures: Sequence[dict[str, Any]]) -> None:
+        if self.as_json:
+            tail = json.dumps(list(failures), ensure_ascii=False, default=str)
+            sys.stdout.write(
+                f'\n ],\n "next_from": {json.dumps(next_from)},\n "analysis_failures": {tail}}}\n'
+            )
+            return
+        if next_from is not None:
+            console.print(
+                f"[dim]more: interview-graph show {self.interview.interview_id} "
+                f"--from {next_from}[/]"
+            )
+        print_analysis_failures(failures)

@@ -43,6 +43,9 @@ from interview_graph.projection.port import (
 # Deletes and wipes run in bounded chunks, each its own write.
 DELETE_CHUNK = 5000
 WIPE_CHUNK = 10_000
+# The LIMIT of an unpaged read: more rows than any interview holds, and within 32 bits
+# (FalkorDB returns no row at all for a LIMIT of 2**62).
+ALL_ROWS = 2**31 - 1
 
 
 class CypherGraphStore(CypherConnection):
@@ -232,22 +235,27 @@ class CypherGraphStore(CypherConnection):
         )
         return interview_from_row(rows[0][0], str(rows[0][1])) if rows else None
 
-    async def get_sentences(self, interview_id: str) -> list[SentenceView]:
-        params = {"interview_id": interview_id}
+    async def get_sentences(
+        self, interview_id: str, from_order: int = 0, limit: int | None = None
+    ) -> list[SentenceView]:
         reads, rows_of = self._cypher.reads, self._cypher.dialect.rows_of
-        sentence_rows, analysis_rows, dimension_rows = await self._run(
-            [
-                (reads.get_sentences, params),
-                (reads.get_analyses, params),
-                (reads.get_analysis_dimensions, params),
-            ],
+        page = {"interview_id": interview_id, "from_order": from_order, "limit": limit or ALL_ROWS}
+        sentence_rows = rows_of(
+            await self._run_one(
+                reads.get_sentences, page, write=False, operation="get_sentences",
+                interview_id=interview_id,
+            )
+        )  # fmt: skip
+        if not sentence_rows:
+            return []
+        ids = {"sentence_ids": [row[0] for row in sentence_rows]}
+        analysis_rows, dimension_rows = await self._run(
+            [(reads.get_analyses, ids), (reads.get_analysis_dimensions, ids)],
             write=False,
             operation="get_sentences",
             interview_id=interview_id,
         )
-        return sentence_views(
-            rows_of(sentence_rows), rows_of(analysis_rows), rows_of(dimension_rows)
-        )
+        return sentence_views(sentence_rows, rows_of(analysis_rows), rows_of(dimension_rows))
 
     async def stats(self) -> dict[str, int]:
         reads = self._cypher.reads

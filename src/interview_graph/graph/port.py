@@ -96,8 +96,12 @@ class GraphStore(Protocol):
 
     async def get_interview(self, interview_id: str) -> Interview | None: ...
 
-    async def get_sentences(self, interview_id: str) -> list[SentenceView]:
-        """Sentences in sequence_order, each with its analyses."""
+    async def get_sentences(
+        self, interview_id: str, from_order: int = 0, limit: int | None = None
+    ) -> list[SentenceView]:
+        """Sentences in sequence_order, each with its analyses: those from sequence order
+        `from_order` on, at most `limit` of them (all without a limit). A page costs what its
+        rows cost, wherever it starts, so callers page through long interviews."""
 
     async def stats(self) -> dict[str, int]:
         """Node counts per label and relationship counts per type."""

@@ -45,7 +45,7 @@ def interview_from_row(props: Mapping[str, Any], project_name: str) -> Interview
 
 
 def interview_summary(row: Sequence[Any]) -> InterviewSummary:
-    """Row of LIST_INTERVIEWS -> summary."""
+    """Row of the interview listing (reads.list_interviews) -> summary."""
     return InterviewSummary(
         interview_id=str(row[0]),
         project_id=str(row[1]),

@@ -5,8 +5,10 @@ text, the statement asks its dialect for that piece:
 
 * CALL subqueries: Neo4j takes the outer variables in a scope clause, `CALL (x) { ... }`;
   FalkorDB imports them with a leading WITH, `CALL { WITH x ... }`.
-* Existence tests: Neo4j's `NOT EXISTS { (n)<--() }`; FalkorDB's pattern predicate
-  `NOT (n)<--()`.
+* Existence tests and degrees: Neo4j's subquery expressions `NOT EXISTS { (n)<--() }` and
+  `COUNT { (n)-[:R]->() }`; FalkorDB's pattern predicate `NOT (n)<--()` and its
+  `outdegree(n, 'R')`. Both degrees are read from the node's adjacency, without visiting
+  the neighbours.
 * Plan reuse: Neo4j runs the statements written on every batch with `CYPHER replan=skip`.
   It re-plans a cached statement when the store's statistics drift, which a database growing
   from empty does on every file; these statements reach their nodes through unique-key or
@@ -35,7 +37,8 @@ class CypherDialect:
     plan_reuse_prefix: str
     # `CALL (x) {` rather than `CALL { WITH x`.
     scoped_calls: bool
-    # `NOT EXISTS { pattern }` rather than `NOT pattern`.
+    # `NOT EXISTS { pattern }` and `COUNT { pattern }` rather than `NOT pattern` and
+    # `outdegree()`.
     exists_subqueries: bool
     # An interview's reads return one record holding the list of rows.
     reads_in_one_record: bool
@@ -59,16 +62,29 @@ class CypherDialect:
         """A predicate true when `pattern` has no match."""
         return f"NOT EXISTS {{ {pattern} }}" if self.exists_subqueries else f"NOT {pattern}"
 
+    def out_degree(self, node: str, rel_type: str) -> str:
+        """The number of `rel_type` relationships leaving `node`."""
+        if self.exists_subqueries:
+            return f"COUNT {{ ({node})-[:{rel_type}]->() }}"
+        return f"outdegree({node}, '{rel_type}')"
+
     def list_rows(
-        self, match: str, columns: Sequence[str], ordered_by: tuple[str, str] | None = None
+        self,
+        match: str,
+        columns: Sequence[str],
+        ordered_by: tuple[str, str] | None = None,
+        *,
+        limited: bool = False,
     ) -> str:
         """A read of many rows: MATCH text, the returned columns and, optionally, (variable,
-        sort key) to order them by. `rows_of` unpacks the result."""
+        sort key) to order them by; `limited` keeps the first $limit rows of that order.
+        `rows_of` unpacks the result."""
         listed = ", ".join(columns)
+        limit = " LIMIT $limit" if limited else ""
         if self.reads_in_one_record:
-            order = f"WITH {ordered_by[0]} ORDER BY {ordered_by[1]}\n" if ordered_by else ""
+            order = f"WITH {ordered_by[0]} ORDER BY {ordered_by[1]}{limit}\n" if ordered_by else ""
             return f"{match}\n{order}RETURN collect([{listed}])\n"
-        order = f"\nORDER BY {ordered_by[1]}" if ordered_by else ""
+        order = f"\nORDER BY {ordered_by[1]}{limit}" if ordered_by else ""
         return f"{match}\nRETURN {listed}{order}\n"
 
     def rows_of(self, result: list[list[Any]]) -> list[Any]:

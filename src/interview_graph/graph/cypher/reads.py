@@ -9,22 +9,34 @@ from __future__ import annotations
 from interview_graph.graph.cypher.dialect import CypherDialect
 from interview_graph.graph.schema import DIMENSION_RELS, ID_LABELS, NODE_KEYS, REL_ENDPOINTS
 
-LIST_INTERVIEWS = """
+
+
+def list_interviews(dialect: CypherDialect) -> str:
+    """Every interview with its project and counts. Sentences are counted from the
+    interview's degree; analyses need one step per sentence (the one cost that grows with
+    the corpus)."""
+    return f"""
 MATCH (p:Project)-[:CONTAINS_INTERVIEW]->(i:Interview)
-OPTIONAL MATCH (i)-[:HAS_SENTENCE]->(s:Sentence)
-WITH p, i, count(s) AS sentence_count
-OPTIONAL MATCH (i)-[:HAS_SENTENCE]->(:Sentence)-[:HAS_ANALYSIS]->(a:Analysis)
+OPTIONAL MATCH (i)-[:HAS_SENTENCE]->()-[:HAS_ANALYSIS]->(a)
 RETURN i.interview_id, p.project_id, p.name, i.title, i.filename, i.status,
-       sentence_count, count(a), i.created_at
+       {dialect.out_degree("i", "HAS_SENTENCE")}, count(a), i.created_at
 """
+
 
 GET_INTERVIEW = """
 MATCH (p:Project)-[:CONTAINS_INTERVIEW]->(i:Interview {interview_id: $interview_id})
 RETURN properties(i), p.name
 """
 
-_SENTENCES_OF = "MATCH (s:Sentence {interview_id: $interview_id})"
-_ANALYSES_OF = f"{_SENTENCES_OF}-[:HAS_ANALYSIS]->(a:Analysis)"
+# A page of an interview's sentences: from sequence order $from_order on, at most $limit.
+_SENTENCE_PAGE = (
+    "MATCH (s:Sentence {interview_id: $interview_id})\nWHERE s.sequence_order >= $from_order"
+)
+# The analyses of the sentences of one page, found by their unique ids.
+_ANALYSES_OF = (
+    "UNWIND $sentence_ids AS sentence_id\n"
+    "MATCH (s:Sentence {sentence_id: sentence_id})-[:HAS_ANALYSIS]->(a:Analysis)"
+)
 
 # The columns of an interview's reads, in the order graph.read_rows unpacks them.
 SENTENCE_COLUMNS: tuple[str, ...] = (
@@ -120,10 +132,10 @@ class ReadStatements:
     `dialect.rows_of`."""
 
     def __init__(self, dialect: CypherDialect) -> None:
-        self.list_interviews = LIST_INTERVIEWS
+        self.list_interviews = list_interviews(dialect)
         self.get_interview = GET_INTERVIEW
         self.get_sentences = dialect.list_rows(
-            _SENTENCES_OF, SENTENCE_COLUMNS, ordered_by=("s", "s.sequence_order")
+            _SENTENCE_PAGE, SENTENCE_COLUMNS, ordered_by=("s", "s.sequence_order"), limited=True
         )
         self.get_analyses = dialect.list_rows(_ANALYSES_OF, ANALYSIS_COLUMNS)
         self.get_analysis_dimensions = dialect.list_rows(
