@@ -16,17 +16,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from interview_graph.analysis.port import Analyzer
-from interview_graph.graph.port import GraphStore
-from interview_graph.pipeline.service import Segmenter
-from interview_graph.projection.port import ProjectionGraph
 from interview_graph.settings import Settings, redact_url
 
+# The ports are named in annotations only: a command loads what it builds, nothing more.
 if TYPE_CHECKING:
+    from interview_graph.analysis.port import Analyzer
     from interview_graph.dualwrite.outbox_port import Outbox
     from interview_graph.dualwrite.writer import DualWriter
     from interview_graph.events.port import EventStore
     from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
+    from interview_graph.graph.port import GraphStore
+    from interview_graph.pipeline.service import Segmenter
+    from interview_graph.projection.port import ProjectionGraph
 
 DEFAULT_SQLITE_EVENTS_FILE = "events.sqlite3"
 KURRENTDB_SCHEMES = frozenset(
