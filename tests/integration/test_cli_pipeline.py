@@ -74,6 +74,15 @@ def test_samples_processed_and_reprocessing_gives_identical_export(
     orders = [s["sequence_order"] for s in detail["sentences"]]
     assert orders == list(range(one["sentences"]))
     assert all(len(s["analyses"]) == 1 for s in detail["sentences"])
+    assert detail["next_from"] is None
+    show = ["show", one["interview_id"], "--json", "--limit", "4"]
+    first_page = run_cli([*show, "--from", "0"], graph_env).json()
+    second_page = run_cli([*show, "--from", "4"], graph_env).json()
+    assert (first_page["sentences"], first_page["next_from"]) == (detail["sentences"][:4], 4)
+    assert second_page["sentences"] == detail["sentences"][4:8]
+    assert run_cli([*show, "--all"], graph_env).json()["sentences"] == detail["sentences"]
+    table = run_cli(["show", one["interview_id"], "--limit", "4"], graph_env).stdout
+    assert f"show {one['interview_id']} --from 4" in table
 
     stats = run_cli(["stats", "--json"], graph_env).json()
     assert stats["Sentence"] == summary["totals"]["sentences"]

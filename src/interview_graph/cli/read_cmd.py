@@ -29,7 +29,6 @@ def interviews(json_output: Annotated[bool, typer.Option("--json")] = False) -> 
 
 
 PAGE_SIZE = 100
-ALL_PAGE_SIZE = 1000
 
 
 @read_app.command("show")
@@ -39,7 +38,7 @@ def show(
         int, typer.Option("--from", min=0, help="Start at this sentence number (0 is the first).")
     ] = 0,
     limit: Annotated[
-        int, typer.Option(min=1, help="At most this many sentences (one page).")
+        int, typer.Option(min=1, help="Sentences per page (--all reads page after page).")
     ] = PAGE_SIZE,
     show_all: Annotated[
         bool, typer.Option("--all", help="Every sentence from --from on, read page by page.")
@@ -70,13 +69,12 @@ async def _show(
     from interview_graph.analysis.llm import read_failures
 
     failures = [asdict(f) for f in read_failures(load_settings().data_dir, interview_id)]
-    page_size = ALL_PAGE_SIZE if show_all else limit
     writer = render.ShowWriter(interview, as_json=as_json)
     next_from: int | None = from_order
     while next_from is not None:
         # One row more than the page tells whether another page follows.
-        views = await graph.get_sentences(interview_id, next_from, page_size + 1)
-        page, more = views[:page_size], len(views) > page_size
+        views = await graph.get_sentences(interview_id, next_from, limit + 1)
+        page, more = views[:limit], len(views) > limit
         next_from = page[-1].sentence.sequence_order + 1 if more else None
         writer.page(page)
         if not show_all:

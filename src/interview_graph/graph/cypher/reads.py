@@ -10,7 +10,6 @@ from interview_graph.graph.cypher.dialect import CypherDialect
 from interview_graph.graph.schema import DIMENSION_RELS, ID_LABELS, NODE_KEYS, REL_ENDPOINTS
 
 
-
 def list_interviews(dialect: CypherDialect) -> str:
     """Every interview with its project and counts. Sentences are counted from the
     interview's degree; analyses need one step per sentence (the one cost that grows with
