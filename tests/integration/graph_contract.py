@@ -26,7 +26,7 @@ from interview_graph.domain.model import (
     Sentence,
     TopicMention,
 )
-from interview_graph.graph.export import to_jsonl_line
+from interview_graph.graph.export import INTERVIEW_LABELS, SHARED_LABELS, to_jsonl_line
 from interview_graph.graph.port import GraphStore, GraphStoreError
 
 TRICKY_TEXTS: tuple[str, ...] = (
@@ -434,16 +434,33 @@ class GraphStoreContract:
         interview = make_interview()
         sentences = make_sentences(interview, 9)
         await write_all(store, interview, sentences, [make_analysis(s) for s in sentences])
+        other = make_interview(sha="b" * 64, title="Other")
+        other_sentences = make_sentences(other, 4)
+        await write_all(store, other, other_sentences, [make_analysis(s) for s in other_sentences])
         records = [record async for record in store.export()]
-        nodes = [r for r in records if r["kind"] == "node"]
-        rels = [r for r in records if r["kind"] == "relationship"]
-        assert records == nodes + rels
-        assert [(n["label"], n["key"]) for n in nodes] == sorted(
-            (n["label"], n["key"]) for n in nodes
+
+        shared = [r for r in records if r["kind"] == "node" and r["label"] in SHARED_LABELS]
+        assert records[: len(shared)] == shared
+        assert [(n["label"], n["key"]) for n in shared] == sorted(
+            (n["label"], n["key"]) for n in shared
         )
-        assert [(r["type"], r["start"][1], r["end"][1]) for r in rels] == sorted(
-            (r["type"], r["start"][1], r["end"][1]) for r in rels
-        )
+        blocks = {}  # interview id -> its records, as its scoped export gives them
+        for interview_id in sorted([interview.interview_id, other.interview_id]):
+            scoped = [record async for record in store.export(interview_id)]
+            used = [r for r in scoped if r["kind"] == "node" and r["label"] in SHARED_LABELS]
+            assert scoped[: len(used)] == used and set(map(str, used)) <= set(map(str, shared))
+            blocks[interview_id] = scoped[len(used) :]
+        assert records[len(shared) :] == [r for block in blocks.values() for r in block]
+        for block in blocks.values():
+            nodes = [r for r in block if r["kind"] == "node"]
+            rels = [r for r in block if r["kind"] == "relationship"]
+            assert block == nodes + rels and {n["label"] for n in nodes} == set(INTERVIEW_LABELS)
+            assert [(n["label"], n["key"]) for n in nodes] == sorted(
+                (n["label"], n["key"]) for n in nodes
+            )
+            assert [(r["type"], r["start"][1], r["end"][1]) for r in rels] == sorted(
+                (r["type"], r["start"][1], r["end"][1]) for r in rels
+            )
         assert all("created_at" not in r["properties"] for r in records)
         assert all(list(r["properties"]) == sorted(r["properties"]) for r in records)
 

@@ -266,10 +266,7 @@ class CypherGraphStore(CypherConnection):
         return {name: int(rows[0][0]) for name, rows in zip(counts, results, strict=True)}
 
     def export(self, interview_id: str | None = None) -> AsyncIterator[dict[str, Any]]:
-        reads = self._cypher.reads
-        return export_records(
-            self._export_rows, reads.export_nodes, reads.export_rels, interview_id
-        )
+        return export_records(self._export_rows, self._cypher.reads.export, interview_id)
 
     async def _export_rows(self, query: str, params: Mapping[str, Any]) -> Rows:
         return await self._run_one(

@@ -20,7 +20,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from interview_graph.graph.cypher import CypherStatements
-from interview_graph.graph.cypher.dialect import FALKORDB
+from interview_graph.graph.cypher.dialect import FALKORDB, FALKORDB_INDEXES
 from interview_graph.graph.cypher_connection import Work
 from interview_graph.graph.cypher_store import CypherGraphStore
 from interview_graph.graph.falkordb_params import params_header
@@ -145,15 +145,32 @@ class FalkorDBGraphStore(CypherGraphStore):
         empty. Their uniqueness still holds: FalkorDB runs write queries one at a time and every
         write MERGEs on the key. Ids are never empty (write_rows.require_ids refuses them).
         A unique constraint needs its property's index, so the indexes come first.
+
+        What exists is read first and only the rest is created: a create is a write, and
+        writes wait while the server rebuilds its indexes after loading a snapshot (a minute
+        for a million sentences), which a read command has no reason to do.
         """
         if not self._is_open:
             raise GraphStoreError(f"{self.location}: ensure_schema before `async with` opened it")
-        for statement in self._cypher.dialect.schema:
-            await self._ensure_index(statement)
+        indexed = await self._existing_indexes()
+        for wanted, statement in zip(FALKORDB_INDEXES, self._cypher.dialect.schema, strict=True):
+            if wanted not in indexed:
+                await self._ensure_index(statement)
         existing = await self._existing_constraints()
         for label in ID_LABELS:
             if (label, NODE_KEYS[label]) not in existing:
                 await self._create_unique_constraint(label, NODE_KEYS[label])
+
+    async def _existing_indexes(self) -> set[tuple[str, str]]:
+        try:
+            result = await self._graph.ro_query(
+                "CALL db.indexes() YIELD label, properties RETURN label, properties"
+            )
+        except RedisError as exc:
+            if "empty key" in str(exc).lower() or "invalid graph" in str(exc).lower():
+                return set()
+            raise _error(f"{self.location}: ensure_schema", exc, "check the server log") from exc
+        return {(str(label), str(name)) for label, names in result.result_set for name in names}
 
     async def _existing_constraints(self) -> set[tuple[str, str]]:
         try:

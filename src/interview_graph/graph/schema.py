@@ -22,9 +22,8 @@ NODE_KEYS: dict[str, str] = {
     "Topic": "name",
 }
 
-# Labels whose keys are generated ids (ASCII uuids): exported page by page in database order.
-# The other labels are keyed by free text; they are small vocabularies and get sorted in Python
-# so that unicode ordering never depends on the database's collation.
+# Labels whose keys are generated ids (ASCII uuids), under a unique constraint. The other
+# labels are keyed by free text: small vocabularies and file names.
 ID_LABELS: tuple[str, ...] = ("Analysis", "Interview", "Project", "Sentence")
 VOCABULARY_LABELS: tuple[str, ...] = tuple(sorted(set(NODE_KEYS) - set(ID_LABELS)))
 

@@ -109,12 +109,15 @@ _NEO4J_SCHEMA: tuple[str, ...] = (
     "FOR (n:ProjectionCheckpoint) REQUIRE n.name IS UNIQUE",
 )
 
-# A range index on every key, and the two Sentence indexes Neo4j has. The statements fail
-# once their index exists (FalkorDB has no IF NOT EXISTS): the store skips that error.
-_FALKORDB_SCHEMA: tuple[str, ...] = (
-    *(f"CREATE INDEX FOR (n:{label}) ON (n.{key})" for label, key in NODE_KEYS.items()),
-    "CREATE INDEX FOR (n:Sentence) ON (n.interview_id)",
-    "CREATE INDEX FOR (n:Sentence) ON (n.interview_id, n.sequence_order)",
+# FalkorDB keeps one range index per label holding every indexed property: one on every key,
+# and Sentence.interview_id for an interview's rows. The statements fail once their index
+# exists (FalkorDB has no IF NOT EXISTS); the store reads which exist and runs the others.
+FALKORDB_INDEXES: tuple[tuple[str, str], ...] = (
+    *NODE_KEYS.items(),
+    ("Sentence", "interview_id"),
+)
+_FALKORDB_SCHEMA: tuple[str, ...] = tuple(
+    f"CREATE INDEX FOR (n:{label}) ON (n.{key})" for label, key in FALKORDB_INDEXES
 )
 
 NEO4J = CypherDialect(

@@ -7,18 +7,20 @@ both backends. The column orders are those read_rows unpacks.
 from __future__ import annotations
 
 from interview_graph.graph.cypher.dialect import CypherDialect
-from interview_graph.graph.schema import DIMENSION_RELS, ID_LABELS, NODE_KEYS, REL_ENDPOINTS
+from interview_graph.graph.export import INTERVIEW_LABELS, SHARED_LABELS, ExportStatements
+from interview_graph.graph.schema import DIMENSION_RELS, NODE_KEYS, REL_ENDPOINTS
 
 
 def list_interviews(dialect: CypherDialect) -> str:
     """Every interview with its project and counts. Sentences are counted from the
-    interview's degree; analyses need one step per sentence (the one cost that grows with
-    the corpus)."""
+    interview's degree, once per interview (before the rows multiply); analyses need one
+    step per sentence, the one cost here that grows with the corpus."""
     return f"""
 MATCH (p:Project)-[:CONTAINS_INTERVIEW]->(i:Interview)
+WITH p, i, {dialect.out_degree("i", "HAS_SENTENCE")} AS sentence_count
 OPTIONAL MATCH (i)-[:HAS_SENTENCE]->()-[:HAS_ANALYSIS]->(a)
 RETURN i.interview_id, p.project_id, p.name, i.title, i.filename, i.status,
-       {dialect.out_degree("i", "HAS_SENTENCE")}, count(a), i.created_at
+       sentence_count, count(a), i.created_at
 """
 
 
@@ -77,53 +79,37 @@ _NODE_SCOPE: dict[str, str] = {
 }  # fmt: skip
 
 
-def _node_page(label: str, scoped: bool) -> str:
-    key = NODE_KEYS[label]
-    match = _NODE_SCOPE[label] if scoped else f"MATCH (n:{label})"
-    return (
-        f"{match} WHERE n.{key} > $after WITH DISTINCT n "
-        f"RETURN n.{key}, properties(n) ORDER BY n.{key} LIMIT $limit"
-    )
-
-
-def _node_all(label: str, scoped: bool) -> str:
+def _nodes(label: str, scoped: bool) -> str:
     key = NODE_KEYS[label]
     match = _NODE_SCOPE[label] if scoped else f"MATCH (n:{label})"
     return f"{match} WITH DISTINCT n RETURN n.{key}, properties(n)"
 
 
-# (label, scoped) -> statement. Id-keyed labels: paged by key in database order. Vocabulary
-# labels: read whole, sorted later.
-EXPORT_NODES: dict[tuple[str, bool], str] = {
-    (label, scoped): _node_page(label, scoped) if label in ID_LABELS else _node_all(label, scoped)
-    for label in NODE_KEYS
-    for scoped in (False, True)
-}
-
-
-def _rel_page(rel: str, scoped: bool) -> str:
+def _relationships(rel: str) -> str:
+    """One interview's relationships of one type: those starting at its nodes (and, for
+    CONTAINS_INTERVIEW, the one ending at it)."""
     start, end = REL_ENDPOINTS[rel]
     start_key, end_key = NODE_KEYS[start], NODE_KEYS[end]
-    match = _NODE_SCOPE[start].replace("(n:", "(a:") if scoped else f"MATCH (a:{start})"
-    if scoped and rel == "CONTAINS_INTERVIEW":
-        return (
-            "MATCH (a:Project)-[r:CONTAINS_INTERVIEW]->(b:Interview {interview_id: $interview_id})"
-            " WHERE a.project_id > $after"
-            " RETURN a.project_id, b.interview_id, properties(r)"
-        )
-    return (
-        f"{match}-[:{rel}]->() WHERE a.{start_key} > $after "
-        f"WITH DISTINCT a ORDER BY a.{start_key} LIMIT $limit "
-        f"MATCH (a)-[r:{rel}]->(b:{end}) "
-        f"RETURN a.{start_key}, b.{end_key}, properties(r)"
-    )
+    if rel == "CONTAINS_INTERVIEW":
+        match = f"MATCH (a:Project)-[r:{rel}]->(b:Interview {{interview_id: $interview_id}})"
+    else:
+        match = _NODE_SCOPE[start].replace("(n:", "(a:") + f"\nMATCH (a)-[r:{rel}]->(b:{end})"
+    return f"{match} RETURN a.{start_key}, b.{end_key}, properties(r)"
 
 
-# (relationship type, scoped) -> statement, paged by start node key (all start labels are
-# id-keyed).
-EXPORT_RELS: dict[tuple[str, bool], str] = {
-    (rel, scoped): _rel_page(rel, scoped) for rel in REL_ENDPOINTS for scoped in (False, True)
-}
+# The export reads, as graph.export uses them. Every read is bounded by one interview (or is
+# one of the small shared labels), and reaches its rows from the interview's id through an
+# index, never through a range over a key of the whole graph.
+EXPORT = ExportStatements(
+    shared_nodes={
+        (label, scoped): _nodes(label, scoped)
+        for label in SHARED_LABELS
+        for scoped in (False, True)
+    },
+    interview_ids="MATCH (n:Interview) RETURN n.interview_id",
+    interview_nodes={label: _nodes(label, scoped=True) for label in INTERVIEW_LABELS},
+    interview_relationships={rel: _relationships(rel) for rel in REL_ENDPOINTS},
+)
 
 
 class ReadStatements:
@@ -142,5 +128,4 @@ class ReadStatements:
         )
         self.count_nodes = COUNT_NODES
         self.count_rels = COUNT_RELS
-        self.export_nodes = EXPORT_NODES
-        self.export_rels = EXPORT_RELS
+        self.export = EXPORT
