@@ -86,7 +86,7 @@ def describe(progress: StartProgress) -> str:
             f"{progress.stalled_s:.0f}s · {elapsed}"
         )
     if progress.phase == "loading":
-        blocked = "" if progress.answering else " · replaying its log, it answers once done"
+        blocked = "" if progress.answering else " · too busy to answer until it is done"
         return f"FalkorDB: loading the graph{pid}: {_amount(progress)}{blocked} · {elapsed}"
     return f"FalkorDB: starting the graph server{pid} · {elapsed}"
 
