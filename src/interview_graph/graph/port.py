@@ -96,6 +96,12 @@ class GraphStore(Protocol):
 
     async def get_interview(self, interview_id: str) -> Interview | None: ...
 
+    async def interview_ids_with_prefix(self, prefix: str, limit: int) -> list[str]:
+        """The ids of the interviews whose id starts with `prefix`, in id order, at most
+        `limit` of them: how a short id a user typed is resolved (a full id is its own
+        prefix)."""
+        ...
+
     async def get_sentences(self, interview_id: str) -> list[SentenceView]:
         """Sentences in sequence_order, each with its analyses."""
 

@@ -18,6 +18,13 @@ RETURN i.interview_id, p.project_id, p.name, i.title, i.filename, i.status,
        sentence_count, count(a), i.created_at
 """
 
+# Interview ids as users type them: any prefix of one (the `process` summary and the tables
+# print the first characters). Ordered, so an ambiguous prefix lists the same candidates.
+INTERVIEW_IDS_WITH_PREFIX = """
+MATCH (i:Interview) WHERE i.interview_id STARTS WITH $prefix
+RETURN i.interview_id ORDER BY i.interview_id LIMIT $limit
+"""
+
 GET_INTERVIEW = """
 MATCH (p:Project)-[:CONTAINS_INTERVIEW]->(i:Interview {interview_id: $interview_id})
 RETURN properties(i), p.name
@@ -122,6 +129,7 @@ class ReadStatements:
     def __init__(self, dialect: CypherDialect) -> None:
         self.list_interviews = LIST_INTERVIEWS
         self.get_interview = GET_INTERVIEW
+        self.interview_ids_with_prefix = INTERVIEW_IDS_WITH_PREFIX
         self.get_sentences = dialect.list_rows(
             _SENTENCES_OF, SENTENCE_COLUMNS, ordered_by=("s", "s.sequence_order")
         )
