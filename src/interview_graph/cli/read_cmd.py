@@ -12,6 +12,7 @@ import typer
 from interview_graph import bootstrap
 from interview_graph.cli import render
 from interview_graph.cli.context import load_settings
+from interview_graph.cli.interview_ids import in_graph, interview_id_value, resolve_interview_id
 from interview_graph.graph.export import to_jsonl_line
 from interview_graph.graph.port import GraphStoreError
 
@@ -19,7 +20,11 @@ read_app = typer.Typer()
 
 
 @read_app.command("interviews")
-def interviews(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+def interviews(
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the interviews as a JSON list (full ids).")
+    ] = False,
+) -> None:
     """List the interviews in the graph."""
     rows = asyncio.run(_with_graph(lambda g: g.list_interviews()))
     if json_output:
@@ -30,15 +35,25 @@ def interviews(json_output: Annotated[bool, typer.Option("--json")] = False) -> 
 
 @read_app.command("show")
 def show(
-    interview_id: Annotated[str, typer.Argument(help="The interview id (see `interviews`).")],
-    json_output: Annotated[bool, typer.Option("--json")] = False,
+    interview_id: Annotated[
+        str,
+        typer.Argument(
+            help="The interview id, or its first characters (see `interviews`).",
+            callback=interview_id_value,
+        ),
+    ],
+    json_output: Annotated[
+        bool,
+        typer.Option("--json", help="Print the interview, its sentences and analyses as JSON."),
+    ] = False,
 ) -> None:
     """Show an interview's sentences with their analyses."""
 
-    async def load(graph: Any) -> tuple[Any, Any]:
-        return await graph.get_interview(interview_id), await graph.get_sentences(interview_id)
+    async def load(graph: Any) -> tuple[str, Any, Any]:
+        found = await resolve_interview_id(interview_id, in_graph(graph))
+        return found, await graph.get_interview(found), await graph.get_sentences(found)
 
-    interview, views = asyncio.run(_with_graph(load))
+    interview_id, interview, views = asyncio.run(_with_graph(load))
     if interview is None:
         render.err_console.print(
             f"[red]no interview {interview_id}[/] in the graph; "
@@ -66,7 +81,13 @@ def show(
 
 @read_app.command("export")
 def export(
-    interview: Annotated[str | None, typer.Option(help="Only this interview's subgraph.")] = None,
+    interview: Annotated[
+        str | None,
+        typer.Option(
+            help="Only this interview's subgraph (its id, or its first characters).",
+            callback=interview_id_value,
+        ),
+    ] = None,
     output_format: Annotated[str, typer.Option("--format", help="Only jsonl.")] = "jsonl",
 ) -> None:
     """A canonical, sorted JSONL dump of nodes and relationships (diff two graphs with it)."""
@@ -75,8 +96,9 @@ def export(
         raise typer.Exit(2)
 
     async def dump(graph: Any) -> int:
+        only = None if interview is None else await resolve_interview_id(interview, in_graph(graph))
         count = 0
-        async for record in graph.export(interview):
+        async for record in graph.export(only):
             sys.stdout.write(to_jsonl_line(record) + "\n")
             count += 1
         return count
@@ -85,7 +107,11 @@ def export(
 
 
 @read_app.command("stats")
-def stats(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+def stats(
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the counts as a JSON object.")
+    ] = False,
+) -> None:
     """Node and relationship counts."""
     counts = asyncio.run(_with_graph(lambda g: g.stats()))
     if json_output:
