@@ -26,7 +26,13 @@ from interview_graph.cli.interview_ids import (
     interview_id_value,
     resolve_interview_id,
 )
-from interview_graph.cli.render import console, err_console, print_json
+from interview_graph.cli.render import (
+    console,
+    err_console,
+    event_line,
+    events_table,
+    print_json,
+)
 from interview_graph.domain.events import DomainEvent, interview_stream
 from interview_graph.events.port import EventStore, EventStoreError
 
@@ -66,7 +72,7 @@ def make_events_app(open_store: EventStoreSource) -> typer.Typer:
         elif not events:
             err_console.print("no events" + (f" for interview {interview}" if interview else ""))
         else:
-            console.print(_table(events))
+            console.print(events_table(events))
 
     @app.command("stats")
     def stats(
@@ -197,7 +203,7 @@ async def _tail(
                 sys.stdout.write("\n")
                 sys.stdout.flush()
             else:
-                console.print(_line(event))
+                console.print(event_line(event))
             seen += 1
             if limit is not None and seen >= limit:
                 return
@@ -216,35 +222,3 @@ def _run(coro: Coroutine[Any, Any, _T]) -> _T:
 def _fail(message: str) -> NoReturn:
     err_console.print(f"[red]error:[/] {message}", highlight=False)
     raise typer.Exit(1)
-
-
-def _summary(event: DomainEvent) -> str:
-    data = event.data
-    for key in ("title", "text", "to_status"):
-        if isinstance(data.get(key), str):
-            return str(data[key])[:60]
-    classification = data.get("classification")
-    if isinstance(classification, dict):
-        return f"{data.get('model')} {classification.get('purpose')}"
-    return ""
-
-
-def _line(event: DomainEvent) -> str:
-    return (
-        f"{event.position:>8} {event.occurred_at:%Y-%m-%d %H:%M:%S} "
-        f"{event.event_type:<24} {event.stream}@{event.version}  {_summary(event)}"
-    )
-
-
-def _table(events: list[DomainEvent]) -> Table:
-    table = Table("pos", "occurred (UTC)", "type", "stream", "ver", "summary")
-    for event in events:
-        table.add_row(
-            str(event.position),
-            f"{event.occurred_at:%Y-%m-%d %H:%M:%S}",
-            event.event_type,
-            event.stream,
-            str(event.version),
-            _summary(event),
-        )
-    return table
