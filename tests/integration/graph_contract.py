@@ -194,6 +194,22 @@ class GraphStoreContract:
         assert await store.get_sentences("no-such-interview") == []
         assert await store.list_interviews() == []
 
+    async def test_interview_ids_with_prefix(self, store: GraphStore) -> None:
+        interviews = [make_interview(sha=char * 64, title=f"Call {char}") for char in "abcd"]
+        for interview in interviews:
+            await store.write_interview(interview)
+        ids = sorted(i.interview_id for i in interviews)
+        one = ids[1]
+
+        assert await store.interview_ids_with_prefix(one, 10) == [one]
+        assert await store.interview_ids_with_prefix(one[:8], 10) == [one]
+        assert await store.interview_ids_with_prefix("", 10) == ids
+        assert await store.interview_ids_with_prefix("", 3) == ids[:3]
+        shared = [i for i in ids if i[0] == one[0]]
+        assert await store.interview_ids_with_prefix(one[0], 10) == shared
+        assert await store.interview_ids_with_prefix("zz", 10) == []
+        assert await store.interview_ids_with_prefix("' OR 1=1 //", 10) == []
+
     async def test_rewriting_the_same_data_changes_nothing(self, store: GraphStore) -> None:
         interview = make_interview()
         sentences = make_sentences(interview, 20)

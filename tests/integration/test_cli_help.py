@@ -49,3 +49,27 @@ def test_bracketed_help_text_is_shown_literally(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "neo4j://host:port[/database]" in result.stdout
     assert "\\[" not in result.stdout
+
+
+def _command_at(path: tuple[str, ...]) -> Any:
+    command = typer.main.get_command(app)
+    for name in path:
+        command = command.commands[name]  # type: ignore[attr-defined]
+    return command
+
+
+JSON_COMMANDS = [
+    path
+    for path in COMMAND_PATHS
+    if any("--json" in param.opts for param in _command_at(path).params)
+]
+
+
+def test_json_commands_are_found() -> None:
+    assert {("show",), ("events", "list"), ("outbox", "status"), ("verify",)} <= set(JSON_COMMANDS)
+
+
+@pytest.mark.parametrize("path", JSON_COMMANDS, ids=" ".join)
+def test_every_json_option_says_what_it_prints(path: tuple[str, ...]) -> None:
+    (json_option,) = [p for p in _command_at(path).params if "--json" in p.opts]
+    assert json_option.help and "JSON" in json_option.help

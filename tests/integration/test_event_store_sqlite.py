@@ -147,4 +147,4 @@ def test_events_cli_list_stats_tail(tmp_path: Path) -> None:
     assert len(tailed.stdout.splitlines()) == 3
 
     bad = runner.invoke(app, ["list", "--interview", "nope"])
-    assert bad.exit_code == 1 and "must be an interview id" in bad.output
+    assert bad.exit_code == 2 and "is not an interview id" in bad.output

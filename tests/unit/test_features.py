@@ -45,6 +45,58 @@ def test_function_types(nlp: FastPipeline, text: str, function_type: str) -> Non
     assert 0.0 < features.function_confidence <= 1.0
 
 
+# Spoken transcripts often drop the question mark: word order has to tell.
+UNPUNCTUATED_QUESTIONS = [
+    "so um how did you first hear about the product",
+    "how long have you been using it",
+    "which tool do you prefer for reporting",
+    "whose idea was that",
+    "um what made you switch",
+    "who is responsible for the budget",
+    "well okay so did you try the export",
+    "and like do you use the mobile app",
+    "you know is it hard to set up",
+    "does your team use it every week",
+    "isn't it too expensive",
+    "so how",
+    "how come you left",
+    "what about the pricing",
+]
+UNPUNCTUATED_STATEMENTS = [
+    "how we did it was simple",
+    "what I mean is the export is slow",
+    "when we started we used spreadsheets",
+    "so what you're saying is the export is slow",
+    "what happened next was a surprise",
+    "what is interesting is that nobody uses it",
+    "which is why we left",
+    "when you export it breaks",
+    "that is how we did it",
+    "we did it last week",
+]
+
+
+@pytest.mark.parametrize("text", UNPUNCTUATED_QUESTIONS)
+def test_questions_without_a_question_mark(nlp: FastPipeline, text: str) -> None:
+    features = features_of(nlp, text)
+    assert features.function_type == "interrogative"
+    assert "question_mark" not in features.cues
+
+
+@pytest.mark.parametrize("text", UNPUNCTUATED_STATEMENTS)
+def test_wh_clauses_and_statements_without_punctuation_are_not_questions(
+    nlp: FastPipeline, text: str
+) -> None:
+    assert features_of(nlp, text).function_type == "declarative"
+
+
+@pytest.mark.parametrize("text", ["do it now", "have a look at this"])
+def test_an_auxiliary_opening_without_a_subject_and_verb_does_not_ask(
+    nlp: FastPipeline, text: str
+) -> None:
+    assert features_of(nlp, text).function_type != "interrogative"
+
+
 @pytest.mark.parametrize(
     ("text", "structure_type"),
     [

@@ -57,7 +57,7 @@ def by_text(parsed: list[ParsedSentence], analyses: list[Analysis]) -> dict[str,
 def test_implements_the_analyzer_port(analyzer: OfflineAnalyzer) -> None:
     port: Analyzer = analyzer
     assert port.model == "offline-rules"
-    assert port.model_version.startswith("1.0.0+")
+    assert port.model_version.startswith("1.1.0+")
     asyncio.run(port.aclose())
 
 
@@ -142,6 +142,8 @@ def test_no_answer_without_speakers(
         ("Please send me the report.", "Request"),
         ("Could you share your screen?", "Request"),
         ("How do you share the report?", "Query"),
+        ("so um how did you first hear about the product", "Query"),
+        ("how we did it was simple", "Statement"),
         ("Be careful with the default date range.", "Warning"),
         ("You should make the roles clearer.", "Advisory"),
         ("To be honest, I never read the appendix.", "Confession"),

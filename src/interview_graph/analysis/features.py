@@ -16,9 +16,8 @@ from typing import Any
 
 from interview_graph.analysis.lexicons import CueMatcher
 from interview_graph.analysis.port import SentenceFeatures
+from interview_graph.analysis.question_form import content_start, reads_as_question
 
-_WH_WORDS = frozenset({"what", "why", "how", "when", "where", "who", "whom", "which", "whose"})
-_LEAD_FILLERS = frozenset({"so", "and", "but", "well", "okay", "ok", "um", "uh", "oh", "right"})
 _SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "expl", "csubj"})
 _DEPENDENT_DEPS = frozenset({"advcl", "ccomp", "csubj", "csubjpass", "relcl"})
 _FIRST_PERSON = frozenset({"i", "me", "my", "mine", "myself", "we", "us", "our", "ours"})
@@ -67,15 +66,16 @@ def sentence_features(sent: Any, cues: CueMatcher, noun_chunks: Sequence[Any]) -
 
 def _function_type(tokens: list[Any], words: list[Any], root: Any) -> tuple[str, float]:
     """Final punctuation decides first: '?' asks, '!' exclaims (or commands, if the words read
-    as a command). Without it word order decides, with less confidence: a question's opening,
-    then a command's; anything else states, surest when the main verb has a subject."""
+    as a command). Without it word order decides, with less confidence: a question's opening
+    (analysis.question_form), then a command's; anything else states, surest when the main
+    verb has a subject."""
     last = tokens[-1].text if tokens else ""
     imperative = _looks_imperative(words, root)
     if "?" in last:
         return "interrogative", 0.95
     if "!" in last:
         return ("imperative", 0.7) if imperative else ("exclamatory", 0.85)
-    if _looks_like_question(words):
+    if reads_as_question(words):
         return "interrogative", 0.65
     if imperative:
         return "imperative", 0.7
@@ -83,31 +83,10 @@ def _function_type(tokens: list[Any], words: list[Any], root: Any) -> tuple[str,
     return "declarative", 0.85 if has_subject else 0.6
 
 
-def _content_start(words: list[Any]) -> list[Any]:
-    """The words from the first one that is not a leading filler ('so', 'well', 'um', ...):
-    fillers say nothing about a sentence's form. The last word is always kept."""
-    index = 0
-    while index < len(words) - 1 and words[index].lower_ in _LEAD_FILLERS:
-        index += 1
-    return words[index:]
-
-
-def _looks_like_question(words: list[Any]) -> bool:
-    """A wh-word followed by a verb ('what do you ...', not the adverbial 'when I ...'), or an
-    auxiliary followed by its subject ('do you ...'), in three words or more."""
-    rest = _content_start(words)
-    if len(rest) < 3:
-        return False
-    first, second = rest[0], rest[1]
-    if first.lower_ in _WH_WORDS and second.pos_ in ("AUX", "VERB") and first.dep_ != "advmod":
-        return True
-    return first.pos_ == "AUX" and first.dep_ in ("aux", "ROOT") and second.dep_ in _SUBJECT_DEPS
-
-
 def _looks_imperative(words: list[Any], root: Any) -> bool:
     """Opens with 'please' or 'let', or with a base-form main verb that has no subject (right
     away, or within two words after 'do', 'don't', 'just', 'always' or 'never')."""
-    rest = _content_start(words)
+    rest = content_start(words)
     if not rest:
         return False
     if rest[0].lower_ in ("please", "let", "let's"):

@@ -37,7 +37,7 @@ from interview_graph.domain.model import (
 )
 
 MODEL_NAME = "offline-rules"
-RULES_VERSION = "1.0.0"
+RULES_VERSION = "1.1.0"
 TOPIC_WINDOW = 3
 
 # (cue flags any of which selects the purpose, purpose, confidence), tried in order after the

@@ -3,8 +3,9 @@
 Every command lives in a `*_cmd` module that defines its own Typer app and imports nothing
 from here; this module only puts them together, and loads a command's module only when that
 command runs: `interview-graph show` imports the graph's reads, not the pipeline, the event
-stores or the projection. Exit codes: 0 everything done, 1 some file or check failed, 2 usage
-error.
+stores or the projection. Exit codes, the same for every command: 0 done; 1 failed or not
+found (a file, a check, a store, an interview id); 2 usage error (an unknown option, a bad
+option value, an ambiguous interview id prefix).
 """
 
 from __future__ import annotations

@@ -21,9 +21,19 @@ from rich.table import Table
 
 from interview_graph import bootstrap
 from interview_graph.cli.context import load_settings
-from interview_graph.cli.render import console, err_console, print_json
+from interview_graph.cli.interview_ids import (
+    in_event_log,
+    interview_id_value,
+    resolve_interview_id,
+)
+from interview_graph.cli.render import (
+    console,
+    err_console,
+    event_line,
+    events_table,
+    print_json,
+)
 from interview_graph.domain.events import DomainEvent, interview_stream
-from interview_graph.domain.ids import is_uuid
 from interview_graph.events.port import EventStore, EventStoreError
 
 EventStoreSource = Callable[[], EventStore | Awaitable[EventStore]]
@@ -40,27 +50,36 @@ def make_events_app(open_store: EventStoreSource) -> typer.Typer:
     def list_events(
         interview: Annotated[
             str | None,
-            typer.Option(help="Only this interview: its own stream and its sentences' streams."),
+            typer.Option(
+                help="Only this interview: its own stream and its sentences' streams. Its id "
+                "or its first characters, looked up among the log's interview streams (the "
+                "log may hold interviews the graph does not).",
+                callback=interview_id_value,
+            ),
         ] = None,
         event_type: Annotated[
             list[str] | None, typer.Option("--type", help="Only these event types (repeatable).")
         ] = None,
         limit: Annotated[int | None, typer.Option(min=1, help="At most this many events.")] = None,
-        json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        json_output: Annotated[
+            bool, typer.Option("--json", help="Print the events as a JSON list.")
+        ] = False,
     ) -> None:
         """Events in commit order (all, or one interview's)."""
-        if interview is not None and not is_uuid(interview):
-            _fail(f"--interview must be an interview id (a UUID), got {interview!r}")
-        events = _run(_list(open_store, interview, event_type or None, limit))
+        interview, events = _run(_list(open_store, interview, event_type or None, limit))
         if json_output:
             print_json([e.model_dump(mode="json") for e in events])
         elif not events:
             err_console.print("no events" + (f" for interview {interview}" if interview else ""))
         else:
-            console.print(_table(events))
+            console.print(events_table(events))
 
     @app.command("stats")
-    def stats(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    def stats(
+        json_output: Annotated[
+            bool, typer.Option("--json", help="Print the counts as a JSON object.")
+        ] = False,
+    ) -> None:
         """Counts by event type, number of streams, last position."""
         report = _run(_stats(open_store))
         if json_output:
@@ -84,7 +103,9 @@ def make_events_app(open_store: EventStoreSource) -> typer.Typer:
         limit: Annotated[
             int | None, typer.Option(min=1, help="Stop after this many events.")
         ] = None,
-        json_output: Annotated[bool, typer.Option("--json", help="One JSON per line.")] = False,
+        json_output: Annotated[
+            bool, typer.Option("--json", help="One JSON object per event and line.")
+        ] = False,
     ) -> None:
         """Follow new events as they are committed (Ctrl-C stops)."""
         try:
@@ -120,10 +141,12 @@ async def _opened(open_store: EventStoreSource) -> AsyncIterator[EventStore]:
 
 async def _list(
     open_store: EventStoreSource, interview: str | None, types: list[str] | None, limit: int | None
-) -> list[DomainEvent]:
+) -> tuple[str | None, list[DomainEvent]]:
+    """The interview's full id (when one was asked for) and the events."""
     async with _opened(open_store) as store:
         if interview is None:
-            return await store.read_all(0, types, None, limit)
+            return None, await store.read_all(0, types, None, limit)
+        interview = await resolve_interview_id(interview, in_event_log(store))
         # Its own stream is small; sentence streams are found by the data's interview_id.
         own = {e.event_id for e in await store.read_stream(interview_stream(interview))}
         found: list[DomainEvent] = []
@@ -132,7 +155,7 @@ async def _list(
                 found.append(event)
                 if limit is not None and len(found) >= limit:
                     break
-        return found
+        return interview, found
 
 
 async def _scan(store: EventStore, types: list[str] | None) -> AsyncIterator[DomainEvent]:
@@ -180,7 +203,7 @@ async def _tail(
                 sys.stdout.write("\n")
                 sys.stdout.flush()
             else:
-                console.print(_line(event))
+                console.print(event_line(event))
             seen += 1
             if limit is not None and seen >= limit:
                 return
@@ -199,35 +222,3 @@ def _run(coro: Coroutine[Any, Any, _T]) -> _T:
 def _fail(message: str) -> NoReturn:
     err_console.print(f"[red]error:[/] {message}", highlight=False)
     raise typer.Exit(1)
-
-
-def _summary(event: DomainEvent) -> str:
-    data = event.data
-    for key in ("title", "text", "to_status"):
-        if isinstance(data.get(key), str):
-            return str(data[key])[:60]
-    classification = data.get("classification")
-    if isinstance(classification, dict):
-        return f"{data.get('model')} {classification.get('purpose')}"
-    return ""
-
-
-def _line(event: DomainEvent) -> str:
-    return (
-        f"{event.position:>8} {event.occurred_at:%Y-%m-%d %H:%M:%S} "
-        f"{event.event_type:<24} {event.stream}@{event.version}  {_summary(event)}"
-    )
-
-
-def _table(events: list[DomainEvent]) -> Table:
-    table = Table("pos", "occurred (UTC)", "type", "stream", "ver", "summary")
-    for event in events:
-        table.add_row(
-            str(event.position),
-            f"{event.occurred_at:%Y-%m-%d %H:%M:%S}",
-            event.event_type,
-            event.stream,
-            str(event.version),
-            _summary(event),
-        )
-    return table

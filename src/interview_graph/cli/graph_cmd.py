@@ -31,7 +31,11 @@ def show_server_starts() -> None:
 
 
 @graph_app.command("status")
-def status(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+def status(
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the report as a JSON object.")
+    ] = False,
+) -> None:
     """Running or not, pid, socket, memory, snapshot and log sizes, users, idle deadline."""
     settings = load_settings()
     report = status_report(bootstrap.embedded_falkordb(settings).status(), settings)
@@ -80,7 +84,9 @@ def stop(
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait for the processes using it to finish.")
     ] = False,
-    json_output: Annotated[bool, typer.Option("--json")] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the outcome as a JSON object.")
+    ] = False,
 ) -> None:
     """Compact the server's log into a snapshot and stop it now (refused while in use)."""
     settings = load_settings()

@@ -21,7 +21,11 @@ outbox_app = typer.Typer(
 
 
 @outbox_app.command("status")
-def status(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+def status(
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the counts as a JSON object.")
+    ] = False,
+) -> None:
     """Pending (ready), staged and delivered counts, the oldest pending age, the last error."""
     settings = load_settings()
     report = asyncio.run(_status(settings))
@@ -48,7 +52,9 @@ async def _status(settings: Settings) -> dict[str, Any]:
 
 @outbox_app.command("flush")
 def flush(
-    json_output: Annotated[bool, typer.Option("--json")] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print what was delivered as a JSON object.")
+    ] = False,
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 300.0,
 ) -> None:
     """Deliver everything pending to the event store now (e.g. after an outage)."""
@@ -72,7 +78,11 @@ def flush(
 
 
 @outbox_app.command("retry-parked")
-def retry_parked(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+def retry_parked(
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the flush that follows as a JSON object.")
+    ] = False,
+) -> None:
     """Make parked events (ones the store rejected) deliverable again, then flush."""
     settings = load_settings()
     retried = asyncio.run(_retry_parked(settings))

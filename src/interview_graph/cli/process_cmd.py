@@ -36,7 +36,7 @@ def process(
         str | None, typer.Option(help="Project name (default: front matter or 'default').")
     ] = None,
     json_output: Annotated[
-        bool, typer.Option("--json", help="Print a machine-readable summary.")
+        bool, typer.Option("--json", help="Print the summary as a JSON object.")
     ] = False,
     events: Annotated[
         bool | None,

@@ -29,9 +29,16 @@ from rich.markup import escape
 from interview_graph import bootstrap
 from interview_graph.cli import render
 from interview_graph.cli.context import load_settings
-from interview_graph.domain.ids import is_uuid
+from interview_graph.cli.interview_ids import (
+    IdSource,
+    in_event_log,
+    in_graph,
+    interview_id_value,
+    resolve_interview_id,
+)
 from interview_graph.events.port import EventStore, EventStoreError
 from interview_graph.graph.port import GraphStore, GraphStoreError
+from interview_graph.projection.backfill import BackfillReport
 from interview_graph.projection.backfill import backfill as run_backfill
 from interview_graph.projection.port import ProjectionGraph
 from interview_graph.projection.projector import (
@@ -64,8 +71,24 @@ NameOption = Annotated[
 BatchOption = Annotated[
     int, typer.Option("--batch-size", min=1, max=20_000, help="Events per atomic graph write.")
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")]
-InterviewOption = Annotated[str | None, typer.Option("--interview", help="Only this interview.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as a JSON object.")]
+VerifyInterviewOption = Annotated[
+    str | None,
+    typer.Option(
+        "--interview",
+        help="Only this interview: its id or its first characters, looked up in the graph "
+        "and the event log.",
+        callback=interview_id_value,
+    ),
+]
+BackfillInterviewOption = Annotated[
+    str | None,
+    typer.Option(
+        "--interview",
+        help="Only this interview: its id or its first characters, looked up in the graph.",
+        callback=interview_id_value,
+    ),
+]
 
 
 class UsageError(Exception):
@@ -107,13 +130,8 @@ def _run(work: Coroutine[Any, Any, _T]) -> _T:
         raise typer.Exit(1) from None
 
 
-def _check_interview_id(interview: str | None) -> None:
-    if interview is not None and not is_uuid(interview):
-        render.err_console.print(
-            f"[red]error:[/] --interview must be an interview id (a UUID), got {interview!r}; "
-            "`interview-graph interviews` lists them"
-        )
-        raise typer.Exit(2)
+async def _interview_id(value: str | None, *sources: IdSource) -> str | None:
+    return None if value is None else await resolve_interview_id(value, *sources)
 
 
 # ---------------------------------------------------------------- rebuild / project
@@ -289,18 +307,19 @@ async def _with_store_and_graph(
 
 
 def verify(
-    interview: InterviewOption = None,
+    interview: VerifyInterviewOption = None,
     target: TargetOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Compare the graph with the event log; exit 0 when they agree, 1 when they differ."""
-    _check_interview_id(interview)
     settings = load_settings()
-    report: VerifyReport = _run(
-        _with_store_and_graph(
-            settings, target, lambda store, graph: run_verify(store, graph, interview)
-        )
-    )
+
+    async def compare(store: EventStore, graph: GraphStore) -> VerifyReport:
+        # Either side may be the one missing the interview: that is a difference to report.
+        only = await _interview_id(interview, in_graph(graph), in_event_log(store))
+        return await run_verify(store, graph, only)
+
+    report: VerifyReport = _run(_with_store_and_graph(settings, target, compare))
     if json_output:
         render.print_json(report.as_dict())
     else:
@@ -330,22 +349,20 @@ def _print_verify(report: VerifyReport) -> None:
 
 
 def backfill(
-    interview: InterviewOption = None,
+    interview: BackfillInterviewOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Count the missing events, append nothing.")
     ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Emit the events missing for graph data (e.g. processed with events off)."""
-    _check_interview_id(interview)
     settings = load_settings()
-    report = _run(
-        _with_store_and_graph(
-            settings,
-            None,
-            lambda store, graph: run_backfill(store, graph, interview, dry_run=dry_run),
-        )
-    )
+
+    async def emit(store: EventStore, graph: GraphStore) -> BackfillReport:
+        only = await _interview_id(interview, in_graph(graph))
+        return await run_backfill(store, graph, only, dry_run=dry_run)
+
+    report = _run(_with_store_and_graph(settings, None, emit))
     if json_output:
         render.print_json(report.as_dict())
         return

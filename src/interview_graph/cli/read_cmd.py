@@ -12,6 +12,7 @@ import typer
 from interview_graph import bootstrap
 from interview_graph.cli import render
 from interview_graph.cli.context import load_settings
+from interview_graph.cli.interview_ids import in_graph, interview_id_value, resolve_interview_id
 from interview_graph.graph.export import to_jsonl_line
 from interview_graph.graph.port import GraphStoreError
 
@@ -19,7 +20,11 @@ read_app = typer.Typer()
 
 
 @read_app.command("interviews")
-def interviews(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+def interviews(
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the interviews as a JSON list (full ids).")
+    ] = False,
+) -> None:
     """List the interviews in the graph."""
     rows = asyncio.run(_with_graph(lambda g: g.list_interviews()))
     if json_output:
@@ -33,7 +38,13 @@ PAGE_SIZE = 100
 
 @read_app.command("show")
 def show(
-    interview_id: Annotated[str, typer.Argument(help="The interview id (see `interviews`).")],
+    interview_id: Annotated[
+        str,
+        typer.Argument(
+            help="The interview id, or its first characters (see `interviews`).",
+            callback=interview_id_value,
+        ),
+    ],
     from_order: Annotated[
         int, typer.Option("--from", min=0, help="Start at this sentence number (0 is the first).")
     ] = 0,
@@ -44,7 +55,12 @@ def show(
         bool, typer.Option("--all", help="Every sentence from --from on, read page by page.")
     ] = False,
     json_output: Annotated[
-        bool, typer.Option("--json", help="One JSON document instead of tables.")
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the interview, its sentences and analyses as one JSON document "
+            "(with next_from, the start of the next page).",
+        ),
     ] = False,
 ) -> None:
     """Show an interview's sentences with their analyses, a page at a time."""
@@ -56,9 +72,10 @@ def show(
 
 
 async def _show(
-    graph: Any, interview_id: str, from_order: int, limit: int, show_all: bool, as_json: bool
+    graph: Any, typed_id: str, from_order: int, limit: int, show_all: bool, as_json: bool
 ) -> None:
     """Prints page after page as it is read, so memory stays that of one page."""
+    interview_id = await resolve_interview_id(typed_id, in_graph(graph))
     interview = await graph.get_interview(interview_id)
     if interview is None:
         render.err_console.print(
@@ -84,7 +101,13 @@ async def _show(
 
 @read_app.command("export")
 def export(
-    interview: Annotated[str | None, typer.Option(help="Only this interview's subgraph.")] = None,
+    interview: Annotated[
+        str | None,
+        typer.Option(
+            help="Only this interview's subgraph (its id, or its first characters).",
+            callback=interview_id_value,
+        ),
+    ] = None,
     output_format: Annotated[str, typer.Option("--format", help="Only jsonl.")] = "jsonl",
 ) -> None:
     """A canonical, sorted JSONL dump of nodes and relationships (diff two graphs with it)."""
@@ -93,8 +116,9 @@ def export(
         raise typer.Exit(2)
 
     async def dump(graph: Any) -> int:
+        only = None if interview is None else await resolve_interview_id(interview, in_graph(graph))
         count = 0
-        async for record in graph.export(interview):
+        async for record in graph.export(only):
             sys.stdout.write(to_jsonl_line(record) + "\n")
             count += 1
         return count
@@ -103,7 +127,11 @@ def export(
 
 
 @read_app.command("stats")
-def stats(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+def stats(
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the counts as a JSON object.")
+    ] = False,
+) -> None:
     """Node and relationship counts."""
     counts = asyncio.run(_with_graph(lambda g: g.stats()))
     if json_output:

@@ -1,8 +1,17 @@
-"""Rendering of reports and graph views for people (Rich tables) and machines (JSON)."""
+"""Rendering of reports and graph views for people (Rich tables) and machines (JSON).
+
+Tables stay readable at 80 columns: they hold short cells only (8-character id prefixes,
+which every command accepts; labels and speakers stacked in one column or under the text),
+so Rich wraps their text at word boundaries and never has to split a word. Free text that can
+be long (errors, failure reasons) is printed under a table, on lines of its own. From
+WIDE_COLUMNS on, `show` and `process` give the labels, speakers and timings columns of their
+own. The JSON forms are the machine interface and carry every field in full.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -11,16 +20,21 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from interview_graph.domain.model import Analysis, Interview
 from interview_graph.graph.port import InterviewSummary, SentenceView
 
-if TYPE_CHECKING:  # the read commands render without loading the pipeline
+if TYPE_CHECKING:  # the read commands render without loading the pipeline or the events
+    from interview_graph.domain.events import DomainEvent
     from interview_graph.pipeline.discovery import SkippedFile
     from interview_graph.pipeline.service import FileReport
 
 console = Console()
 err_console = Console(stderr=True)
+
+WIDE_COLUMNS = 120  # from this width on, tables give secondary fields columns of their own
+SHORT_ID = 8  # the id characters tables print (any unique prefix is accepted as an id)
 
 
 def print_json(payload: Any) -> None:
@@ -68,23 +82,13 @@ def print_skipped(skipped: Sequence[SkippedFile], *, to: Console | None = None) 
 def print_process_summary(
     reports: Sequence[FileReport], totals: dict[str, Any], skipped: Sequence[SkippedFile] = ()
 ) -> None:
-    table = Table(title="interview-graph: processed files")
-    columns = ("file", "status", "interview", "speakers", "sentences", "analyses", "seconds")
-    for column in (*columns, "error"):
-        table.add_column(column, overflow="fold")
+    """The files in a table (paths relative to the folder they share), then every warning,
+    error, skipped path and analysis failure on lines of their own, then the totals."""
+    console.print(_process_table(reports))
     for r in reports:
-        status = "[green]done[/]" if r.ok else "[red]failed[/]"
-        table.add_row(
-            escape(r.path),
-            status,
-            (r.interview_id or "")[:8],
-            escape(", ".join(r.speakers)),
-            str(r.sentences),
-            str(r.analyses),
-            f"{r.seconds:.2f}",
-            escape(r.error or ""),
-        )
-    console.print(table)
+        if r.error:
+            named = r.error if r.error.startswith(r.path) else f"{r.path}: {r.error}"
+            console.print(Text.assemble(("failed", "red"), f" {named}"))
     for r in reports:
         for warning in r.warnings:
             console.print(f"[yellow]warning[/] {escape(r.path)} {escape(str(warning))}")
@@ -105,39 +109,112 @@ def print_process_summary(
             )
 
 
+_NUMBERS = frozenset({"sentences", "analyses", "seconds"})
+_SHORT_CELLS = _NUMBERS | {"status", "interview"}
+
+
+def _process_table(reports: Sequence[FileReport]) -> Table:
+    """A row per file. Narrow: the speakers go under the file name and the seconds only into
+    the totals; wide: each has a column."""
+    wide = console.width >= WIDE_COLUMNS
+    folder = _shared_folder([r.path for r in reports])
+    columns = ["file", "status", "interview", "sentences", "analyses"]
+    if wide:
+        columns[3:3] = ["speakers"]
+        columns.append("seconds")
+    table = Table(
+        title="interview-graph: processed files",
+        caption=f"in {folder}" if folder else None,
+        caption_justify="left",
+    )
+    for column in columns:
+        table.add_column(
+            column,
+            justify="right" if column in _NUMBERS else "left",
+            no_wrap=column in _SHORT_CELLS,
+        )
+    for r in reports:
+        cells = _process_cells(r, folder, wide)
+        table.add_row(*(cells[column] for column in columns))
+    return table
+
+
+def _process_cells(report: FileReport, folder: str, wide: bool) -> dict[str, Text | str]:
+    speakers = ", ".join(report.speakers)
+    name = Text(_relative(report.path, folder))
+    if speakers and not wide:
+        name.append(f"\n{speakers}", style="dim")
+    return {
+        "file": name,
+        "status": Text("done", "green") if report.ok else Text("failed", "red"),
+        "interview": (report.interview_id or "")[:SHORT_ID],
+        "speakers": Text(speakers),
+        "sentences": str(report.sentences),
+        "analyses": str(report.analyses),
+        "seconds": f"{report.seconds:.2f}",
+    }
+
+
+def _shared_folder(paths: Sequence[str]) -> str:
+    """The folder every path is in ('' when they share none), so the table names files by
+    what tells them apart."""
+    folders = [os.path.dirname(path) for path in paths]
+    try:
+        return os.path.commonpath(folders) if folders and all(folders) else ""
+    except ValueError:  # absolute and relative paths mixed
+        return ""
+
+
+def _relative(path: str, folder: str) -> str:
+    return os.path.relpath(path, folder) if folder else path
+
+
 def print_analysis_failures(failures: Sequence[dict[str, Any]]) -> None:
-    """Sentences an LLM analyzer left without analysis (from its failures ledger)."""
+    """Sentences an LLM analyzer left without analysis (from its failures ledger), one line
+    each, the reason in full."""
     if not failures:
         return
-    table = Table(title="sentences without analysis")
-    for column in ("#", "provider", "model", "reason", "at"):
-        table.add_column(column, overflow="fold")
+    console.print(Text("sentences without analysis", style="bold"))
     for failure in failures:
-        table.add_row(
-            str(failure["sequence_order"]),
-            str(failure["provider"]),
-            str(failure["model"]),
-            str(failure["reason"]),
-            str(failure["at"]),
+        console.print(
+            Text.assemble(
+                (f"#{failure['sequence_order']}", "yellow"),
+                f" {failure['provider']}/{failure['model']} at {failure['at']}: ",
+                str(failure["reason"]),
+            )
         )
-    console.print(table)
 
 
 def print_interviews(rows: Sequence[InterviewSummary]) -> None:
+    """One row per interview: the shortest id prefix that tells every listed interview apart
+    (at least SHORT_ID characters), the title with its file and project under it, status and
+    counts."""
     table = Table(title="interviews")
-    for column in ("interview_id", "project", "title", "file", "status", "sentences", "analyses"):
-        table.add_column(column, overflow="fold")
+    table.add_column("id", no_wrap=True)
+    table.add_column("interview")
+    table.add_column("status", no_wrap=True)
+    table.add_column("sentences", justify="right", no_wrap=True)
+    table.add_column("analyses", justify="right", no_wrap=True)
+    length = unique_prefix_length([row.interview_id for row in rows])
     for row in rows:
+        described = Text(row.title)
+        described.append(f"\n{row.filename} · {row.project_name}", style="dim")
         table.add_row(
-            row.interview_id,
-            row.project_name,
-            row.title,
-            row.filename,
+            row.interview_id[:length],
+            described,
             row.status,
             str(row.sentence_count),
             str(row.analysis_count),
         )
     console.print(table)
+
+
+def unique_prefix_length(ids: Sequence[str], shortest: int = SHORT_ID) -> int:
+    """The smallest length from `shortest` on at which the ids' prefixes are all different."""
+    length = shortest
+    while len({i[:length] for i in ids}) < len(set(ids)):
+        length += 1
+    return length
 
 
 def interviews_json(rows: Sequence[InterviewSummary]) -> list[dict[str, Any]]:
@@ -170,23 +247,88 @@ def sentences_json(views: Sequence[SentenceView]) -> list[dict[str, Any]]:
 
 
 def print_sentences(views: Sequence[SentenceView]) -> None:
-    table = Table(show_lines=False)
-    for column in ("#", "speaker", "time", "text", "function", "purpose", "topics", "keywords"):
-        table.add_column(column, overflow="fold")
+    """A row per sentence: its number, speaker and time, the text, and its first analysis's
+    labels -- in a column of their own on wide terminals, under the text on narrow ones."""
+    wide = console.width >= WIDE_COLUMNS
+    table = Table()
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("speaker")
+    table.add_column("text", ratio=3)
+    if wide:
+        table.add_column("analysis", ratio=2)
     for view in views:
-        s = view.sentence
-        first = view.analyses[0] if view.analyses else None
-        table.add_row(
-            str(s.sequence_order),
-            s.speaker or "",
-            _clock(s.start_ms),
-            s.text,
-            first.function_type if first else "",
-            first.purpose if first else "",
-            ", ".join(f"{t.name}/{t.level}" for t in first.topics) if first else "",
-            ", ".join(first.overall_keywords) if first else "",
-        )
+        table.add_row(*_sentence_cells(view, wide))
     console.print(table)
+
+
+def _sentence_cells(view: SentenceView, wide: bool) -> list[Text | str]:
+    s = view.sentence
+    who = Text(s.speaker or "")
+    clock = _clock(s.start_ms)
+    if clock:
+        who.append(("\n" if s.speaker else "") + clock, style="dim")
+    labels = analysis_lines(view.analyses[0]) if view.analyses else []
+    if wide:
+        return [str(s.sequence_order), who, Text(s.text), Text("\n".join(labels))]
+    text = Text(s.text)
+    if labels:
+        text.append("\n" + " · ".join(labels), style="dim")
+    return [str(s.sequence_order), who, text]
+
+
+def analysis_lines(analysis: Analysis) -> list[str]:
+    """Function and purpose, topics (name/level), keywords: the non-empty ones."""
+    topics = ", ".join(f"{t.name}/{t.level}" for t in analysis.topics)
+    lines = [
+        " · ".join(part for part in (analysis.function_type, analysis.purpose) if part),
+        topics,
+        ", ".join(analysis.overall_keywords),
+    ]
+    return [line for line in lines if line]
+
+
+def events_table(events: Sequence[DomainEvent]) -> Table:
+    """Position, time, type with its stream (short id) and version under it, and a summary."""
+    table = Table()
+    table.add_column("pos", justify="right", no_wrap=True)
+    table.add_column("occurred (UTC)")
+    table.add_column("type / stream@version")
+    table.add_column("summary")
+    for event in events:
+        kind = Text(event.event_type)
+        kind.append(f"\n{_short_stream(event.stream)}@{event.version}", style="dim")
+        table.add_row(
+            str(event.position),
+            f"{event.occurred_at:%Y-%m-%d %H:%M:%S}",
+            kind,
+            Text(event_summary(event)),
+        )
+    return table
+
+
+def event_line(event: DomainEvent) -> Text:
+    """One event on one line, for following the log (the stream in full)."""
+    return Text(
+        f"{event.position:>8} {event.occurred_at:%Y-%m-%d %H:%M:%S} "
+        f"{event.event_type:<24} {event.stream}@{event.version}  {event_summary(event)}"
+    )
+
+
+def event_summary(event: DomainEvent) -> str:
+    data = event.data
+    for key in ("title", "text", "to_status"):
+        if isinstance(data.get(key), str):
+            return str(data[key])[:60]
+    classification = data.get("classification")
+    if isinstance(classification, dict):
+        return f"{data.get('model')} {classification.get('purpose')}"
+    return ""
+
+
+def _short_stream(stream: str) -> str:
+    """'Sentence-54eb82a1-...' -> 'Sentence-54eb82a1': the kind and the id's first characters."""
+    kind, _, aggregate_id = stream.partition("-")
+    return f"{kind}-{aggregate_id[:SHORT_ID]}" if aggregate_id else stream
 
 
 def _clock(ms: int | None) -> str:

@@ -235,6 +235,15 @@ class CypherGraphStore(CypherConnection):
         )
         return interview_from_row(rows[0][0], str(rows[0][1])) if rows else None
 
+    async def interview_ids_with_prefix(self, prefix: str, limit: int) -> list[str]:
+        rows = await self._run_one(
+            self._cypher.reads.interview_ids_with_prefix,
+            {"prefix": prefix, "limit": limit},
+            write=False,
+            operation="interview_ids_with_prefix",
+        )
+        return [str(row[0]) for row in rows]
+
     async def get_sentences(
         self, interview_id: str, from_order: int = 0, limit: int | None = None
     ) -> list[SentenceView]:

@@ -96,6 +96,12 @@ class GraphStore(Protocol):
 
     async def get_interview(self, interview_id: str) -> Interview | None: ...
 
+    async def interview_ids_with_prefix(self, prefix: str, limit: int) -> list[str]:
+        """The ids of the interviews whose id starts with `prefix`, in id order, at most
+        `limit` of them: how a short id a user typed is resolved (a full id is its own
+        prefix)."""
+        ...
+
     async def get_sentences(
         self, interview_id: str, from_order: int = 0, limit: int | None = None
     ) -> list[SentenceView]:
@@ -107,6 +113,7 @@ class GraphStore(Protocol):
         """Node counts per label and relationship counts per type."""
 
     def export(self, interview_id: str | None = None) -> AsyncIterator[dict[str, Any]]:
-        """Canonical records: nodes then relationships, each sorted, volatile timestamps left
-        out, so two graphs holding the same facts export byte-identical JSONL."""
+        """Canonical records (graph.export): the shared nodes, then interview after interview
+        its nodes and relationships, each sorted, volatile timestamps left out, so two graphs
+        holding the same facts export byte-identical JSONL."""
         ...

@@ -24,6 +24,13 @@ RETURN i.interview_id, p.project_id, p.name, i.title, i.filename, i.status,
 """
 
 
+# Interview ids as users type them: any prefix of one (the `process` summary and the tables
+# print the first characters). Ordered, so an ambiguous prefix lists the same candidates.
+INTERVIEW_IDS_WITH_PREFIX = """
+MATCH (i:Interview) WHERE i.interview_id STARTS WITH $prefix
+RETURN i.interview_id ORDER BY i.interview_id LIMIT $limit
+"""
+
 GET_INTERVIEW = """
 MATCH (p:Project)-[:CONTAINS_INTERVIEW]->(i:Interview {interview_id: $interview_id})
 RETURN properties(i), p.name
@@ -119,6 +126,7 @@ class ReadStatements:
     def __init__(self, dialect: CypherDialect) -> None:
         self.list_interviews = list_interviews(dialect)
         self.get_interview = GET_INTERVIEW
+        self.interview_ids_with_prefix = INTERVIEW_IDS_WITH_PREFIX
         self.get_sentences = dialect.list_rows(
             _SENTENCE_PAGE, SENTENCE_COLUMNS, ordered_by=("s", "s.sequence_order"), limited=True
         )
