@@ -17,9 +17,11 @@ from tests.integration.cli_helpers import base_env, run_cli
 
 
 def _command_paths(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """Every command under `command`, asked for by name as the CLI does (the top level
+    builds its commands on first use)."""
     yield path
-    for name, sub in sorted(getattr(command, "commands", {}).items()):
-        yield from _command_paths(sub, (*path, name))
+    for name in sorted(getattr(command, "list_commands", lambda _ctx: [])(None)):
+        yield from _command_paths(command.get_command(None, name), (*path, name))
 
 
 COMMAND_PATHS = list(_command_paths(typer.main.get_command(app)))
@@ -54,7 +56,7 @@ def test_bracketed_help_text_is_shown_literally(tmp_path: Path) -> None:
 def _command_at(path: tuple[str, ...]) -> Any:
     command = typer.main.get_command(app)
     for name in path:
-        command = command.commands[name]  # type: ignore[attr-defined]
+        command = command.get_command(None, name)  # type: ignore[attr-defined]
     return command
 
 

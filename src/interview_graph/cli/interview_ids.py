@@ -14,15 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.markup import escape
 
 from interview_graph.cli import render
-from interview_graph.domain.events import interview_stream
-from interview_graph.events.port import EventStore
-from interview_graph.graph.port import GraphStore
+
+if TYPE_CHECKING:  # a read command resolves ids in the graph without loading the event side
+    from interview_graph.events.port import EventStore
+    from interview_graph.graph.port import GraphStore
 
 EXIT_NOT_FOUND = 1
 EXIT_USAGE = 2
@@ -73,6 +74,8 @@ def in_event_log(store: EventStore) -> IdSource:
 async def interview_ids_in_log(store: EventStore, prefix: str, limit: int) -> list[str]:
     """The ids of the interviews whose stream (`Interview-{id}`) the log holds and whose id
     starts with `prefix`, sorted, at most `limit` (read page by page, stopping once found)."""
+    from interview_graph.domain.events import interview_stream
+
     found: set[str] = set()
     position = 0
     while True:
