@@ -5,6 +5,10 @@ Guarantees:
   the order the pipeline wrote it in. One request per event, so an event the store already
   holds (a delivery retried after a crash; ids are deterministic) is a no-op on its own and
   never makes a batch fail.
+- Duplicates: the outbox may hold one event twice (two runs of one file recorded the same
+  deterministic ids); each append sends every event id once, at its first place in outbox
+  order, and the duplicates leave the outbox with it. The store never sees a batch that
+  repeats an id.
 - Outages (unreachable, timed out) are retried forever, with exponential backoff and jitter;
   the events wait in the outbox meanwhile.
 - A batch the store keeps *rejecting* (it answers, and says no) is delivered event by event;
@@ -202,7 +206,7 @@ class OutboxDeliverer:
         store = await self._connected_store()
         accepted: list[OutboxEntry] = []
         rejected: list[tuple[OutboxEntry, Exception]] = []
-        for entry in entries:
+        for entry in _first_of_each_event(entries):
             started = time.perf_counter()
             try:
                 await store.append_batch(_single_event_requests([entry]))
@@ -265,7 +269,8 @@ class OutboxDeliverer:
 
 
 def _single_event_requests(entries: Sequence[OutboxEntry]) -> list[AppendRequest]:
-    """One request per event: an event already in the store is then a no-op on its own."""
+    """One request per event id: an event already in the store is then a no-op on its own, and
+    an event the outbox holds twice is sent once."""
     return [
         AppendRequest(
             e.stream,
@@ -275,8 +280,19 @@ def _single_event_requests(entries: Sequence[OutboxEntry]) -> list[AppendRequest
                 ),
             ),
         )
-        for e in entries
+        for e in _first_of_each_event(entries)
     ]
+
+
+def _first_of_each_event(entries: Sequence[OutboxEntry]) -> list[OutboxEntry]:
+    """Each event id once, at its first place in outbox order (which keeps stream order)."""
+    seen: set[str] = set()
+    first: list[OutboxEntry] = []
+    for entry in entries:
+        if entry.event_id not in seen:
+            seen.add(entry.event_id)
+            first.append(entry)
+    return first
 
 
 def _batch_seqs(entries: Sequence[OutboxEntry]) -> list[int]:
