@@ -3,15 +3,18 @@ event delivered once, with no failed append, and counters that add up."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from interview_graph.cli.process_cmd import _pending_message
 from interview_graph.domain.ids import sentence_id_for
 from interview_graph.domain.model import Interview, InterviewStatus, Sentence
 from interview_graph.dualwrite.writer import DualWriter
 from tests.integration.dual_write_helpers import (
+    HeldEventStore,
     RecordingEventStore,
     make_writer,
     read_all_events,
@@ -88,3 +91,81 @@ async def test_an_event_the_outbox_holds_twice_reaches_the_store_once_without_a_
     events = await read_all_events(settings)
     assert len(events) == len({e.event_id for e in events}) == per_run
     assert summary["pending"] == 0
+
+
+class HeldStores:
+    """Wraps each store a writer opens in a HeldEventStore; `entered` waits until the first
+    one holds an append."""
+
+    def __init__(self) -> None:
+        self.stores: list[HeldEventStore] = []
+        self._opened = asyncio.Event()
+
+    def __call__(self, store: Any) -> Any:
+        self.stores.append(HeldEventStore(store))
+        self._opened.set()
+        return self.stores[-1]
+
+    async def entered(self) -> HeldEventStore:
+        await self._opened.wait()
+        await self.stores[0].entered.wait()
+        return self.stores[0]
+
+
+async def test_two_deliverers_on_one_outbox_emit_each_entry_once_and_runs_count_their_own(
+    tmp_path: Path,
+) -> None:
+    """Two runs share one outbox; both deliverers take the same batches at once. Only the one
+    that removes a batch counts it as emitted, so the runs' emitted add up to what they
+    recorded, and each run counts its own events delivered whoever delivered them."""
+    settings = settings_for(tmp_path / "data")
+    held_a, held_b = HeldStores(), HeldStores()
+    writer_a = make_writer(settings, held_a)
+    writer_b = make_writer(settings, held_b)
+    first, second = an_interview(), an_interview()
+    recorded_a = await record_one_run(writer_a, first, sentences_of(first, 30))
+    recorded_b = await record_one_run(writer_b, second, sentences_of(second, 10))
+
+    await writer_a.start()
+    await writer_b.start()
+    store_a = await held_a.entered()  # both deliverers hold the same ready batches in an append
+    store_b = await held_b.entered()
+    store_a.release()
+    store_b.release()
+    summary_a = await writer_a.finish(30)
+    summary_b = await writer_b.finish(30)
+    await writer_a.close()
+    await writer_b.close()
+
+    assert summary_a["emitted"] + summary_b["emitted"] == recorded_a + recorded_b
+    for summary, recorded in ((summary_a, recorded_a), (summary_b, recorded_b)):
+        assert summary["recorded"] == summary["delivered"] == recorded, summary
+        assert (summary["pending"], summary["parked"], summary["failed"]) == (0, 0, 0)
+        assert summary["unreachable_since"] is None
+    events = await read_all_events(settings)
+    assert len(events) == len({e.event_id for e in events}) == recorded_a + recorded_b
+
+
+async def test_events_still_pending_from_a_store_that_answers_are_not_called_unreachable(
+    tmp_path: Path,
+) -> None:
+    """A store that is reachable but has not taken this run's events by the end of the wait:
+    the events are pending, and nothing claims the store was unreachable."""
+    settings = settings_for(tmp_path / "data")
+    held = HeldStores()
+    writer = make_writer(settings, held)
+    interview = an_interview()
+    recorded = await record_one_run(writer, interview, sentences_of(interview, 5))
+    await writer.start()
+    store = await held.entered()
+
+    summary = await writer.summary()
+    store.release()
+    await writer.finish(30)
+    await writer.close()
+
+    assert (summary["pending"], summary["delivered"]) == (recorded, 0)
+    assert summary["unreachable_since"] is None
+    message = _pending_message(summary["pending"], summary, delivery_wait=1)
+    assert "unreachable" not in message and "once the store is reachable" not in message
+    assert f"{recorded} event(s) of this run not yet delivered" in message

@@ -189,7 +189,7 @@ async def _run_pipeline(
         events_summary = None
         if dual_writer is not None:
             events_summary = await dual_writer.finish(delivery_wait)
-            _warn_about_pending(events_summary)
+            _warn_about_pending(events_summary, delivery_wait)
         return reports, events_summary
     finally:
         if dual_writer is not None:
@@ -217,13 +217,11 @@ async def _run_files(
     return reports
 
 
-def _warn_about_pending(events_summary: dict[str, Any]) -> None:
+def _warn_about_pending(events_summary: dict[str, Any], delivery_wait: float) -> None:
     pending = int(events_summary.get("pending", 0))
     if pending:
         render.err_console.print(
-            f"[yellow]warning:[/] {pending} event(s) not yet delivered to the event store "
-            f"({events_summary.get('store')}): they are kept in the outbox. "
-            "Run `interview-graph outbox flush` once the store is reachable."
+            f"[yellow]warning:[/] {_pending_message(pending, events_summary, delivery_wait)}"
         )
     parked = int(events_summary.get("parked", 0))
     if parked:
@@ -232,6 +230,26 @@ def _warn_about_pending(events_summary: dict[str, Any]) -> None:
             f"{parked} event(s); they are parked in the outbox. See `interview-graph outbox "
             "status` for the error, then `interview-graph outbox retry-parked`."
         )
+
+
+def _pending_message(pending: int, events_summary: dict[str, Any], delivery_wait: float) -> str:
+    """Why this run's events are still in the outbox: the store is down (since when), or it
+    answers and delivery was still under way (or failing, with the store's error)."""
+    store = events_summary.get("store")
+    since = events_summary.get("unreachable_since")
+    if since:
+        return (
+            f"{pending} event(s) of this run not yet delivered: the event store ({store}) is "
+            f"unreachable since {since}. They are kept in the outbox; run "
+            "`interview-graph outbox flush` once the store is reachable."
+        )
+    last_error = events_summary.get("last_error")
+    why = f"; its last error: {last_error}" if last_error else ", delivery was still under way"
+    return (
+        f"{pending} event(s) of this run not yet delivered within --delivery-wait "
+        f"{delivery_wait:g}s; the event store ({store}) answers{why}. They are kept in the "
+        "outbox; the next run or `interview-graph outbox flush` delivers them."
+    )
 
 
 def _totals(

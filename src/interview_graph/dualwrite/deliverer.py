@@ -82,6 +82,12 @@ class OutboxDeliverer:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._failures_in_row = 0
+        self._unreachable_since: float | None = None
+
+    @property
+    def unreachable_since(self) -> float | None:
+        """When (epoch seconds) the store stopped answering, while it still does not."""
+        return self._unreachable_since
 
     def start(self) -> None:
         if self._task is None:
@@ -91,10 +97,12 @@ class OutboxDeliverer:
         self._wake.set()
 
     async def drain(self, timeout_s: float) -> bool:
-        """True when everything released so far was delivered within timeout_s."""
+        """True when everything released so far was delivered within timeout_s: this run's
+        events and any recorded before them, not what other runs release after this call."""
         deadline = time.monotonic() + timeout_s
+        up_to_seq = await self._outbox.last_seq()
         while True:
-            if await self._outbox.pending_count() == 0:
+            if await self._outbox.pending_count(up_to_seq) == 0:
                 return True
             remaining = deadline - time.monotonic()
             if remaining <= 0 or self._task is None or self._task.done():
@@ -176,8 +184,9 @@ class OutboxDeliverer:
         return random.uniform(ceiling / 2, ceiling)
 
     def _note_failure(self, exc: Exception) -> None:
-        self._counters.delivery_failures += 1
+        self._counters.delivery_retries += 1
         self._counters.last_error = str(exc)
+        self._track_outage(exc)
         if _is_outage(exc):
             return  # expected while the store is down; _record_failed_batch logged it
         log.warning("event delivery failed; will retry", extra={"error": str(exc)})
@@ -191,23 +200,24 @@ class OutboxDeliverer:
         try:
             store = await self._connected_store()
             await store.append_batch(_single_event_requests(entries))
+            self._unreachable_since = None
         except Exception as exc:
             await self._record_failed_batch(entries, exc)
             if _is_outage(exc) or entries[0].attempts + 1 < REJECTIONS_BEFORE_ISOLATING:
                 raise
             return await self._deliver_one_by_one(entries)
-        await self._outbox.mark_delivered(_batch_seqs(entries))
-        self._record_delivered(entries, time.perf_counter() - started)
+        removed = await self._outbox.mark_delivered(_batch_seqs(entries))
+        self._record_delivered(_of_batches(entries, removed), time.perf_counter() - started)
         return len(entries)
 
     async def _deliver_one_by_one(self, entries: Sequence[OutboxEntry]) -> int:
         """The store keeps rejecting this batch while it answers: find the events it rejects
         and park them, so that one bad event does not hold back every event behind it."""
         store = await self._connected_store()
+        started = time.perf_counter()
         accepted: list[OutboxEntry] = []
         rejected: list[tuple[OutboxEntry, Exception]] = []
         for entry in _first_of_each_event(entries):
-            started = time.perf_counter()
             try:
                 await store.append_batch(_single_event_requests([entry]))
             except Exception as exc:
@@ -216,12 +226,16 @@ class OutboxDeliverer:
                 rejected.append((entry, exc))
                 continue
             accepted.append(entry)
-            self._record_delivered([entry], time.perf_counter() - started)
         if not accepted and len(entries) > 1:
             raise rejected[0][1]  # every event fails alike: the store's problem, not theirs
         reasons = [(entry, f"{_failure_reason(exc)}: {exc}") for entry, exc in rejected]
-        await self._outbox.settle(_batch_seqs(entries), reasons)
+        removed = await self._outbox.settle(_batch_seqs(entries), reasons)
+        rejected_ids = {entry.event_id for entry, _ in rejected}
+        delivered = [e for e in _of_batches(entries, removed) if e.event_id not in rejected_ids]
+        self._record_delivered(delivered, time.perf_counter() - started)
         for entry, reason in reasons:
+            if entry.batch_seq not in removed:
+                continue  # another process settled this batch first
             self._counters.events_parked += 1
             EVENT_EMISSION_FAILURES.labels(event_type=entry.event_type, reason="parked").inc()
             log.error(
@@ -241,7 +255,12 @@ class OutboxDeliverer:
             self._store = await self._open_store()
         return self._store
 
+    def _track_outage(self, exc: Exception) -> None:
+        if _is_outage(exc) and self._unreachable_since is None:
+            self._unreachable_since = time.time()
+
     async def _record_failed_batch(self, entries: Sequence[OutboxEntry], exc: Exception) -> None:
+        self._track_outage(exc)
         reason = _failure_reason(exc)
         if isinstance(exc, ConcurrencyError):
             EVENT_VERSION_CONFLICTS.inc()
@@ -262,7 +281,8 @@ class OutboxDeliverer:
         await self._outbox.mark_failed(_batch_seqs(entries), f"{reason}: {exc}")
 
     def _record_delivered(self, entries: Sequence[OutboxEntry], seconds: float) -> None:
-        self._counters.events_delivered += len(entries)
+        """`entries`: those this process removed from the outbox as delivered."""
+        self._counters.events_emitted += len(entries)
         for event_type, count in _count_types(entries).items():
             EVENTS_EMITTED.labels(event_type=event_type).inc(count)
             EVENT_EMISSION_DURATION.labels(event_type=event_type).observe(seconds)
@@ -293,6 +313,10 @@ def _first_of_each_event(entries: Sequence[OutboxEntry]) -> list[OutboxEntry]:
             seen.add(entry.event_id)
             first.append(entry)
     return first
+
+
+def _of_batches(entries: Sequence[OutboxEntry], batch_seqs: set[int]) -> list[OutboxEntry]:
+    return [e for e in entries if e.batch_seq in batch_seqs]
 
 
 def _batch_seqs(entries: Sequence[OutboxEntry]) -> list[int]:

@@ -8,6 +8,7 @@ section describes the whole design for operators.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -90,16 +91,24 @@ class DualWriter:
         return await self.summary()
 
     async def summary(self) -> dict[str, Any]:
+        """This run's dual-write in numbers, each meaning one thing (`DualWriteCounters`):
+        recorded = delivered + pending + parked, all four about this run's own events;
+        emitted counts what this process delivered, whichever run recorded it."""
         status = await self.outbox.status()
         OUTBOX_PENDING.set(status.ready + status.staged)
         c = self.counters
+        held = await self.outbox.held_events(c.recorded_batches)
+        since = self._deliverer.unreachable_since
         return {
             "store": self._store_label,
             "recorded": c.events_recorded,
-            "emitted": c.events_delivered,
-            "failed": c.delivery_failures + c.record_failures,
-            "pending": status.ready + status.staged,
-            "parked": status.parked,
+            "delivered": c.events_recorded - held.waiting - held.parked,
+            "pending": held.waiting,
+            "parked": held.parked,
+            "emitted": c.events_emitted,
+            "failed": c.events_unrecorded,
+            "retries": c.delivery_retries,
+            "unreachable_since": None if since is None else _local_time(since),
             "last_error": c.last_error,
         }
 
@@ -108,3 +117,7 @@ class DualWriter:
         await self._deliverer.close_store()
         await self.outbox.close()
         self._lease.release()
+
+
+def _local_time(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s).astimezone().isoformat(timespec="seconds")
