@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from interview_graph.dualwrite.writer import DualWriter
     from interview_graph.events.port import EventStore
     from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
+    from interview_graph.pipeline.interview_lock import InterviewLocks
 
 DEFAULT_SQLITE_EVENTS_FILE = "events.sqlite3"
 KURRENTDB_SCHEMES = frozenset(
@@ -245,6 +246,13 @@ def build_outbox(settings: Settings) -> Outbox:
     from interview_graph.dualwrite.sqlite_outbox import SQLiteOutbox
 
     return SQLiteOutbox(settings.data_dir / "outbox.sqlite3")
+
+
+def build_interview_locks(settings: Settings) -> InterviewLocks:
+    """One run at a time per interview, for every process on this data directory."""
+    from interview_graph.pipeline.interview_lock import InterviewLocks
+
+    return InterviewLocks(settings.data_dir / "locks" / "interviews")
 
 
 def build_dual_writer(settings: Settings) -> DualWriter:

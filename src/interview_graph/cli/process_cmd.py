@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +23,7 @@ from interview_graph.graph.port import GraphStoreError
 from interview_graph.pipeline.discovery import discover_files
 from interview_graph.pipeline.errors import TranscriptError
 from interview_graph.pipeline.events_hook import EventsHook, NoEvents
+from interview_graph.pipeline.interview_lock import LockHolder, LockWait
 from interview_graph.pipeline.service import FileReport, PipelineService
 from interview_graph.settings import Settings
 
@@ -96,13 +97,14 @@ def process(
     if json_output:
         render.print_json(
             {
-                "files": render.report_rows(reports),
+                "files": _with_lock_waits(render.report_rows(reports), reports),
                 "skipped": render.skipped_rows(files.skipped),
                 "totals": totals,
             }
         )
     else:
         render.print_process_summary(reports, totals, files.skipped)
+        _print_lock_waits(reports)
     raise typer.Exit(0 if all(r.ok for r in reports) else 1)
 
 
@@ -183,7 +185,12 @@ async def _run_pipeline(
             await dual_writer.start(graph)
         hooks = dual_writer.hook_for if dual_writer is not None else _no_events
         service = PipelineService(
-            graph, analyzer, segmenter, hooks, max_file_bytes=settings.max_file_mb * 1024 * 1024
+            graph,
+            analyzer,
+            segmenter,
+            hooks,
+            max_file_bytes=settings.max_file_mb * 1024 * 1024,
+            locks=bootstrap.build_interview_locks(settings),
         )
         reports = await _run_files(service, files, project, show_progress)
         events_summary = None
@@ -210,11 +217,69 @@ async def _run_files(
         for path in files:
             progress.start_file(path)
             report = await service.process_file(
-                path, project, on_progress=progress.advance, on_read_progress=progress.reading
+                path,
+                project,
+                on_progress=progress.advance,
+                on_read_progress=progress.reading,
+                on_lock_wait=_waiting_notice(path),
             )
             progress.finish_file(report)
             reports.append(report)
     return reports
+
+
+def _waiting_notice(path: Path) -> Callable[[LockHolder], None]:
+    def notice(holder: LockHolder) -> None:
+        render.err_console.print(
+            f"waiting: another run ({_describe_holder(holder)}) is processing the same "
+            f"interview as {path}; this run goes on with it once that run is done",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
+
+    return notice
+
+
+def _describe_holder(holder: LockHolder) -> str:
+    parts = [f"pid {holder.pid}" if holder.pid is not None else "pid unknown"]
+    if holder.since:
+        parts.append(f"since {holder.since}")
+    if holder.file:
+        parts.append(f"file {holder.file}")
+    return ", ".join(parts)
+
+
+def _lock_wait_row(waited: LockWait) -> dict[str, Any]:
+    return {
+        "pid": waited.holder.pid,
+        "since": waited.holder.since,
+        "file": waited.holder.file,
+        "seconds": waited.seconds,
+    }
+
+
+def _with_lock_waits(
+    rows: list[dict[str, Any]], reports: Sequence[FileReport]
+) -> list[dict[str, Any]]:
+    """`files[].waited_for`: the run this one waited for (null when it did not wait)."""
+    for row, report in zip(rows, reports, strict=True):
+        waited = report.waited_for
+        row["waited_for"] = _lock_wait_row(waited) if waited is not None else None
+    return rows
+
+
+def _print_lock_waits(reports: Sequence[FileReport]) -> None:
+    for report in reports:
+        if report.waited_for is not None:
+            render.console.print(
+                f"waited {report.waited_for.seconds:.1f} s for another run "
+                f"({_describe_holder(report.waited_for.holder)}) processing the same interview "
+                f"as {report.path}, then processed it",
+                soft_wrap=True,
+                markup=False,
+                highlight=False,
+            )
 
 
 def _warn_about_pending(events_summary: dict[str, Any], delivery_wait: float) -> None:
