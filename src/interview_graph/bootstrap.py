@@ -23,6 +23,7 @@ from interview_graph.projection.port import ProjectionGraph
 from interview_graph.settings import Settings, redact_url
 
 if TYPE_CHECKING:
+    from interview_graph.dualwrite.outage import OutageNotice
     from interview_graph.dualwrite.outbox_port import Outbox
     from interview_graph.dualwrite.writer import DualWriter
     from interview_graph.events.port import EventStore
@@ -255,7 +256,8 @@ def build_interview_locks(settings: Settings) -> InterviewLocks:
     return InterviewLocks(settings.data_dir / "locks" / "interviews")
 
 
-def build_dual_writer(settings: Settings) -> DualWriter:
+def build_dual_writer(settings: Settings, on_outage: OutageNotice | None = None) -> DualWriter:
+    """`on_outage` hears once of each event-store outage, when it begins."""
     from interview_graph.dualwrite.writer import DualWriter
 
     async def open_store() -> EventStore:
@@ -266,4 +268,5 @@ def build_dual_writer(settings: Settings) -> DualWriter:
         open_store,
         settings.data_dir / "outbox.leases",
         store_label=event_store_label(settings),
+        on_outage=on_outage,
     )

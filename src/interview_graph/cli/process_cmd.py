@@ -19,6 +19,7 @@ from interview_graph.analysis.port import AnalysisUsage
 from interview_graph.cli import render
 from interview_graph.cli.context import load_settings
 from interview_graph.cli.progress import FileProgress
+from interview_graph.dualwrite.outage import StoreOutage
 from interview_graph.graph.port import GraphStoreError
 from interview_graph.pipeline.discovery import discover_files
 from interview_graph.pipeline.errors import TranscriptError
@@ -179,7 +180,7 @@ async def _run_pipeline(
 ) -> tuple[list[FileReport], dict[str, Any] | None]:
     segmenter = bootstrap.build_segmenter(settings)
     analyzer = bootstrap.build_analyzer(settings)
-    dual_writer = bootstrap.build_dual_writer(settings) if events_on else None
+    dual_writer = bootstrap.build_dual_writer(settings, _print_outage) if events_on else None
     try:
         if dual_writer is not None:
             await dual_writer.start(graph)
@@ -203,6 +204,12 @@ async def _run_pipeline(
             await dual_writer.close()
         await analyzer.aclose()
         segmenter.close()
+
+
+def _print_outage(outage: StoreOutage) -> None:
+    render.err_console.print(
+        f"warning: {outage.describe()}", soft_wrap=True, markup=False, highlight=False
+    )
 
 
 def _no_events(_interview: Any, _correlation_id: str) -> EventsHook:

@@ -10,7 +10,8 @@ Guarantees:
   order, and the duplicates leave the outbox with it. The store never sees a batch that
   repeats an id.
 - Outages (unreachable, timed out) are retried forever, with exponential backoff and jitter;
-  the events wait in the outbox meanwhile.
+  the events wait in the outbox meanwhile. Each outage is told once, when it begins
+  (`on_outage`, a StoreOutage); its failed attempts are DEBUG details.
 - A batch the store keeps *rejecting* (it answers, and says no) is delivered event by event;
   the events it still rejects are parked in the outbox with the store's error, so one
   poison event never holds back the events behind it. An outage is never a reason to park.
@@ -29,6 +30,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from interview_graph.dualwrite.counters import DualWriteCounters
+from interview_graph.dualwrite.outage import OutageNotice, StoreOutage
 from interview_graph.dualwrite.outbox_port import Outbox, OutboxEntry
 from interview_graph.events.port import (
     AppendRequest,
@@ -67,8 +69,12 @@ class OutboxDeliverer:
         backoff_initial_s: float,
         backoff_max_s: float,
         linger_s: float,
+        store_label: str = "event store",
+        on_outage: OutageNotice | None = None,
     ) -> None:
         self._outbox = outbox
+        self._store_label = store_label
+        self._on_outage = on_outage
         self._open_store = open_store
         self._counters = counters
         self._batch_size = batch_size
@@ -82,12 +88,12 @@ class OutboxDeliverer:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._failures_in_row = 0
-        self._unreachable_since: float | None = None
+        self._outage: StoreOutage | None = None
 
     @property
-    def unreachable_since(self) -> float | None:
-        """When (epoch seconds) the store stopped answering, while it still does not."""
-        return self._unreachable_since
+    def outage(self) -> StoreOutage | None:
+        """The outage under way: the store has not answered since `outage.since`."""
+        return self._outage
 
     def start(self) -> None:
         if self._task is None:
@@ -186,7 +192,6 @@ class OutboxDeliverer:
     def _note_failure(self, exc: Exception) -> None:
         self._counters.delivery_retries += 1
         self._counters.last_error = str(exc)
-        self._track_outage(exc)
         if _is_outage(exc):
             return  # expected while the store is down; _record_failed_batch logged it
         log.warning("event delivery failed; will retry", extra={"error": str(exc)})
@@ -200,12 +205,12 @@ class OutboxDeliverer:
         try:
             store = await self._connected_store()
             await store.append_batch(_single_event_requests(entries))
-            self._unreachable_since = None
         except Exception as exc:
             await self._record_failed_batch(entries, exc)
             if _is_outage(exc) or entries[0].attempts + 1 < REJECTIONS_BEFORE_ISOLATING:
                 raise
             return await self._deliver_one_by_one(entries)
+        self._answered()
         removed = await self._outbox.mark_delivered(_batch_seqs(entries))
         self._record_delivered(_of_batches(entries, removed), time.perf_counter() - started)
         return len(entries)
@@ -222,10 +227,12 @@ class OutboxDeliverer:
                 await store.append_batch(_single_event_requests([entry]))
             except Exception as exc:
                 if _is_outage(exc):
+                    await self._note_outage(exc)
                     raise
                 rejected.append((entry, exc))
                 continue
             accepted.append(entry)
+        self._answered()
         if not accepted and len(entries) > 1:
             raise rejected[0][1]  # every event fails alike: the store's problem, not theirs
         reasons = [(entry, f"{_failure_reason(exc)}: {exc}") for entry, exc in rejected]
@@ -255,18 +262,34 @@ class OutboxDeliverer:
             self._store = await self._open_store()
         return self._store
 
-    def _track_outage(self, exc: Exception) -> None:
-        if _is_outage(exc) and self._unreachable_since is None:
-            self._unreachable_since = time.time()
+    async def _note_outage(self, exc: Exception) -> None:
+        """The first failed attempt of an outage tells `on_outage`; the others add nothing."""
+        if self._outage is not None:
+            return
+        pending = await self._outbox.pending_count()
+        self._outage = StoreOutage(self._store_label, time.time(), pending, str(exc))
+        if self._on_outage is not None:
+            self._on_outage(self._outage)
+
+    def _answered(self) -> None:
+        """The store answered: an outage under way is over."""
+        if self._outage is not None:
+            log.info(
+                "the event store is reachable again; delivery goes on",
+                extra={"store": self._store_label, "unreachable_since": self._outage.since_text},
+            )
+            self._outage = None
 
     async def _record_failed_batch(self, entries: Sequence[OutboxEntry], exc: Exception) -> None:
-        self._track_outage(exc)
+        if _is_outage(exc):
+            await self._note_outage(exc)
         reason = _failure_reason(exc)
         if isinstance(exc, ConcurrencyError):
             EVENT_VERSION_CONFLICTS.inc()
         for event_type, count in _count_types(entries).items():
             EVENT_EMISSION_FAILURES.labels(event_type=event_type, reason=reason).inc(count)
-        log.warning(
+        log.log(
+            logging.DEBUG if _is_outage(exc) else logging.WARNING,
             "event delivery failed; events stay in the outbox and will be retried",
             extra={
                 "events": len(entries),

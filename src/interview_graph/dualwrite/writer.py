@@ -8,7 +8,6 @@ section describes the whole design for operators.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from interview_graph.dualwrite.counters import DualWriteCounters
 from interview_graph.dualwrite.deliverer import OutboxDeliverer, StoreOpener
 from interview_graph.dualwrite.hook import OutboxEventsHook, OutboxStaging
 from interview_graph.dualwrite.lease import OwnerLease
+from interview_graph.dualwrite.outage import OutageNotice
 from interview_graph.dualwrite.outbox_port import Outbox
 from interview_graph.dualwrite.recovery import recover_orphans
 from interview_graph.graph.port import GraphStore
@@ -39,7 +39,9 @@ class DualWriter:
         backoff_initial_s: float = 0.2,
         backoff_max_s: float = 30.0,
         linger_s: float = 0.2,
+        on_outage: OutageNotice | None = None,
     ) -> None:
+        """`on_outage` hears once of each event-store outage, when it begins."""
         self.outbox = outbox
         self.counters = DualWriteCounters()
         self._lease = OwnerLease(lease_dir)
@@ -52,6 +54,8 @@ class DualWriter:
             backoff_initial_s=backoff_initial_s,
             backoff_max_s=backoff_max_s,
             linger_s=linger_s,
+            store_label=store_label,
+            on_outage=on_outage,
         )
         self._actor = Actor.pipeline()
         self._staging = OutboxStaging(
@@ -98,7 +102,7 @@ class DualWriter:
         OUTBOX_PENDING.set(status.ready + status.staged)
         c = self.counters
         held = await self.outbox.held_events(c.recorded_batches)
-        since = self._deliverer.unreachable_since
+        outage = self._deliverer.outage
         return {
             "store": self._store_label,
             "recorded": c.events_recorded,
@@ -108,7 +112,7 @@ class DualWriter:
             "emitted": c.events_emitted,
             "failed": c.events_unrecorded,
             "retries": c.delivery_retries,
-            "unreachable_since": None if since is None else _local_time(since),
+            "unreachable_since": None if outage is None else outage.since_text,
             "last_error": c.last_error,
         }
 
@@ -117,7 +121,3 @@ class DualWriter:
         await self._deliverer.close_store()
         await self.outbox.close()
         self._lease.release()
-
-
-def _local_time(epoch_s: float) -> str:
-    return datetime.fromtimestamp(epoch_s).astimezone().isoformat(timespec="seconds")
