@@ -148,6 +148,10 @@ class PipelineService:
 
 
 def build_interview(transcript: Transcript, path: Path, project_name: str | None) -> Interview:
+    """The interview a file holds. Nothing in it depends on the folder the file was read from
+    or how its path was typed: `source` is the file's name (with `content_sha256`, what
+    identifies the file), so one file processed from anywhere gives one graph and one set of
+    events, and `export`, `verify` and a rebuilt graph agree."""
     project = project_name or transcript.meta.project or DEFAULT_PROJECT
     project_id = project_id_for(project)
     return Interview(
@@ -155,7 +159,7 @@ def build_interview(transcript: Transcript, path: Path, project_name: str | None
         project_id=project_id,
         project_name=project,
         title=transcript.meta.title or path.stem,
-        source=str(path),
+        source=path.name,
         filename=path.name,
         language=transcript.meta.language,
         content_sha256=transcript.content_sha256,
