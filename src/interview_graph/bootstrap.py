@@ -21,11 +21,13 @@ from interview_graph.settings import Settings, redact_url
 # The ports are named in annotations only: a command loads what it builds, nothing more.
 if TYPE_CHECKING:
     from interview_graph.analysis.port import Analyzer
+    from interview_graph.dualwrite.outage import OutageNotice
     from interview_graph.dualwrite.outbox_port import Outbox
     from interview_graph.dualwrite.writer import DualWriter
     from interview_graph.events.port import EventStore
     from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
     from interview_graph.graph.port import GraphStore
+    from interview_graph.pipeline.interview_lock import InterviewLocks
     from interview_graph.pipeline.service import Segmenter
     from interview_graph.projection.port import ProjectionGraph
 
@@ -248,7 +250,15 @@ def build_outbox(settings: Settings) -> Outbox:
     return SQLiteOutbox(settings.data_dir / "outbox.sqlite3")
 
 
-def build_dual_writer(settings: Settings) -> DualWriter:
+def build_interview_locks(settings: Settings) -> InterviewLocks:
+    """One run at a time per interview, for every process on this data directory."""
+    from interview_graph.pipeline.interview_lock import InterviewLocks
+
+    return InterviewLocks(settings.data_dir / "locks" / "interviews")
+
+
+def build_dual_writer(settings: Settings, on_outage: OutageNotice | None = None) -> DualWriter:
+    """`on_outage` hears once of each event-store outage, when it begins."""
     from interview_graph.dualwrite.writer import DualWriter
 
     async def open_store() -> EventStore:
@@ -259,4 +269,5 @@ def build_dual_writer(settings: Settings) -> DualWriter:
         open_store,
         settings.data_dir / "outbox.leases",
         store_label=event_store_label(settings),
+        on_outage=on_outage,
     )

@@ -75,6 +75,24 @@ class RejectingEventStore:
         return getattr(self.inner, name)
 
 
+class RecordingEventStore:
+    """Delegates every call and keeps the event ids of each append_batch call, in order."""
+
+    def __init__(self, inner: EventStore, calls: list[list[str]]) -> None:
+        self.inner = inner
+        self.calls = calls
+
+    async def append_batch(self, requests: Sequence[AppendRequest]) -> list[int]:
+        self.calls.append([e.event_id for r in requests for e in r.events])
+        return await self.inner.append_batch(requests)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
 class HeldEventStore:
     """Holds every append until the test releases it, like a store that stopped answering.
 

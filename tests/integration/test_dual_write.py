@@ -4,6 +4,11 @@ and no event is lost or duplicated."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+import re
+import subprocess
+import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -14,10 +19,10 @@ import pytest
 
 from interview_graph import bootstrap
 from interview_graph.domain.events import DomainEvent, EventType, event_id_for
-from interview_graph.domain.ids import sentence_id_for
+from interview_graph.domain.ids import interview_id_for, project_id_for, sentence_id_for
 from interview_graph.graph.port import GraphStore
 from interview_graph.pipeline.segment import SpacySegmenter
-from tests.integration.cli_helpers import REPO, base_env, run_cli, sample_files
+from tests.integration.cli_helpers import CLI, REPO, base_env, run_cli, sample_files
 from tests.integration.dual_write_helpers import (
     FailingAnalysesGraph,
     FlakyEventStore,
@@ -356,3 +361,65 @@ def test_reprocessing_emits_no_duplicates(tmp_path: Path) -> None:
 
 def expected_event_count_from_json(summary: dict[str, Any]) -> int:
     return sum(2 + f["sentences"] + f["analyses"] for f in summary["files"])
+
+
+@pytest.mark.postgres
+def test_a_postgres_outage_mid_run_is_one_line_on_stderr_and_every_event_arrives(
+    tmp_path: Path, postgres_server: Any
+) -> None:
+    """`process` with PostgreSQL stopped once some events are in: stderr gets one line for the
+    outage (which store, since when, how many events wait, what to run) and none of the
+    driver's; once PostgreSQL is back every event arrives. The server stays down until that
+    line is out, so the outage is long enough to be one, however fast the machine."""
+    settings = settings_for(tmp_path / "data", EVENT_STORE_URL=postgres_server.url)
+    transcript = generated_transcript(tmp_path, 1500, seed=23)
+    env = base_env(settings.data_dir, EVENT_STORE_URL=postgres_server.url)
+    run = subprocess.Popen(
+        [str(CLI), "process", str(transcript), "--events", "--json", "--delivery-wait", "300"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    assert run.stderr is not None
+    first_event = event_id_for(
+        interview_id_for(project_id_for("default"), file_sha256(transcript)),
+        EventType.INTERVIEW_CREATED,
+    )
+    while first_event not in {e.event_id for e in asyncio.run(read_all_events(settings))}:
+        time.sleep(0.1)  # the store took this run's first events: now it goes away
+    postgres_server.stop_server()
+    try:
+        lines = []
+        while (line := run.stderr.readline()) and "reachable" not in line:
+            lines.append(line)
+        lines.append(line)
+    finally:
+        postgres_server.start_server()
+    out, rest = run.communicate(timeout=300)
+    stderr = "".join(lines) + rest
+
+    assert run.returncode == 0, stderr
+    outage_lines = [line for line in stderr.splitlines() if "event store" in line]
+    assert len(outage_lines) == 1, stderr
+    (outage,) = outage_lines
+    assert outage.startswith("warning: the event store (postgresql://")
+    assert re.search(r"unreachable since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", outage)
+    assert re.search(r"; \d+ event\(s\) wait in the outbox", outage)
+    assert "`interview-graph outbox flush`" in outage
+    assert "error connecting" not in stderr and "Traceback" not in stderr
+    assert '"level"' not in stderr, stderr  # no log record reaches stderr at WARNING
+    summary = json.loads(out)
+    events = summary["totals"]["events"]
+    assert events["recorded"] == events["delivered"] > 3000, events
+    assert (events["pending"], events["unreachable_since"]) == (0, None)
+    (row,) = summary["files"]
+    interview = row["interview_id"]
+    stored = asyncio.run(read_all_events(settings))
+    mine = [e for e in stored if interview in (e.aggregate_id, e.data.get("interview_id"))]
+    assert_complete_log(mine, events["recorded"])
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from interview_graph.dualwrite.outbox_payload import pack, unpack
-from interview_graph.dualwrite.outbox_port import NewOutboxEvent
+from interview_graph.dualwrite.outbox_port import HeldEvents, NewOutboxEvent
 from interview_graph.dualwrite.sqlite_outbox import OutboxError, SQLiteOutbox
 
 
@@ -191,3 +191,33 @@ async def test_settle_parks_rejected_events_and_retry_makes_them_ready(
     assert [(e.event_id, e.attempts) for e in again] == [(bad.event_id, 0)]
     await outbox.settle([again[0].batch_seq], [(again[0], "still rejected")])  # parked twice
     assert (await outbox.status()).parked == 1
+
+
+async def test_a_run_finds_its_own_events_waiting_parked_or_gone(outbox: SQLiteOutbox) -> None:
+    """held_events answers for the batches a run recorded, parked events included (they keep
+    their batch's id), and never counts another run's batches or one removed twice."""
+    mine, other = [new_event() for _ in range(3)], [new_event() for _ in range(2)]
+    await outbox.stage("mine", mine, "owner-a")
+    await outbox.add_ready(other, "other")
+    assert await outbox.held_events(["mine"]) == HeldEvents(waiting=3, parked=0)
+    await outbox.release("mine")
+    ready = await outbox.next_ready(10)
+    mine_seq, other_seq = ready[0].batch_seq, ready[-1].batch_seq
+    assert await outbox.pending_count(up_to_seq=mine_seq) == 3
+    assert await outbox.last_seq() == max(mine_seq, other_seq)
+
+    removed = await outbox.settle([mine_seq], [(ready[1], "rejected")])
+    assert removed == {mine_seq}
+    assert await outbox.held_events(["mine"]) == HeldEvents(waiting=0, parked=1)
+    assert await outbox.settle([mine_seq], [(ready[1], "rejected")]) == set()  # already gone
+    assert (await outbox.status()).parked == 1
+    assert await outbox.retry_parked() == 1
+    assert await outbox.held_events(["mine"]) == HeldEvents(waiting=1, parked=0)
+    again = [e for e in await outbox.next_ready(10) if e.event_id == mine[1].event_id]
+    await outbox.settle([again[0].batch_seq], [(again[0], "still rejected")])
+    assert await outbox.held_events(["mine"]) == HeldEvents(waiting=0, parked=1)
+
+    assert await outbox.mark_delivered([other_seq]) == {other_seq}
+    assert await outbox.mark_delivered([other_seq]) == set()  # another process was first
+    assert await outbox.held_events(["other"]) == HeldEvents(waiting=0, parked=0)
+    assert (await outbox.status()).delivered_total == 2 + 2

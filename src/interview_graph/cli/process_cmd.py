@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,10 +19,12 @@ from interview_graph.analysis.port import AnalysisUsage
 from interview_graph.cli import render
 from interview_graph.cli.context import load_settings
 from interview_graph.cli.progress import FileProgress
+from interview_graph.dualwrite.outage import StoreOutage
 from interview_graph.graph.port import GraphStoreError
 from interview_graph.pipeline.discovery import discover_files
 from interview_graph.pipeline.errors import TranscriptError
 from interview_graph.pipeline.events_hook import EventsHook, NoEvents
+from interview_graph.pipeline.interview_lock import LockHolder, LockWait
 from interview_graph.pipeline.service import FileReport, PipelineService
 from interview_graph.settings import Settings
 
@@ -96,13 +98,14 @@ def process(
     if json_output:
         render.print_json(
             {
-                "files": render.report_rows(reports),
+                "files": _with_lock_waits(render.report_rows(reports), reports),
                 "skipped": render.skipped_rows(files.skipped),
                 "totals": totals,
             }
         )
     else:
         render.print_process_summary(reports, totals, files.skipped)
+        _print_lock_waits(reports)
     raise typer.Exit(0 if all(r.ok for r in reports) else 1)
 
 
@@ -177,25 +180,36 @@ async def _run_pipeline(
 ) -> tuple[list[FileReport], dict[str, Any] | None]:
     segmenter = bootstrap.build_segmenter(settings)
     analyzer = bootstrap.build_analyzer(settings)
-    dual_writer = bootstrap.build_dual_writer(settings) if events_on else None
+    dual_writer = bootstrap.build_dual_writer(settings, _print_outage) if events_on else None
     try:
         if dual_writer is not None:
             await dual_writer.start(graph)
         hooks = dual_writer.hook_for if dual_writer is not None else _no_events
         service = PipelineService(
-            graph, analyzer, segmenter, hooks, max_file_bytes=settings.max_file_mb * 1024 * 1024
+            graph,
+            analyzer,
+            segmenter,
+            hooks,
+            max_file_bytes=settings.max_file_mb * 1024 * 1024,
+            locks=bootstrap.build_interview_locks(settings),
         )
         reports = await _run_files(service, files, project, show_progress)
         events_summary = None
         if dual_writer is not None:
             events_summary = await dual_writer.finish(delivery_wait)
-            _warn_about_pending(events_summary)
+            _warn_about_pending(events_summary, delivery_wait)
         return reports, events_summary
     finally:
         if dual_writer is not None:
             await dual_writer.close()
         await analyzer.aclose()
         segmenter.close()
+
+
+def _print_outage(outage: StoreOutage) -> None:
+    render.err_console.print(
+        f"warning: {outage.describe()}", soft_wrap=True, markup=False, highlight=False
+    )
 
 
 def _no_events(_interview: Any, _correlation_id: str) -> EventsHook:
@@ -210,20 +224,76 @@ async def _run_files(
         for path in files:
             progress.start_file(path)
             report = await service.process_file(
-                path, project, on_progress=progress.advance, on_read_progress=progress.reading
+                path,
+                project,
+                on_progress=progress.advance,
+                on_read_progress=progress.reading,
+                on_lock_wait=_waiting_notice(path),
             )
             progress.finish_file(report)
             reports.append(report)
     return reports
 
 
-def _warn_about_pending(events_summary: dict[str, Any]) -> None:
+def _waiting_notice(path: Path) -> Callable[[LockHolder], None]:
+    def notice(holder: LockHolder) -> None:
+        render.err_console.print(
+            f"waiting: another run ({_describe_holder(holder)}) is processing the same "
+            f"interview as {path}; this run goes on with it once that run is done",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
+
+    return notice
+
+
+def _describe_holder(holder: LockHolder) -> str:
+    parts = [f"pid {holder.pid}" if holder.pid is not None else "pid unknown"]
+    if holder.since:
+        parts.append(f"since {holder.since}")
+    if holder.file:
+        parts.append(f"file {holder.file}")
+    return ", ".join(parts)
+
+
+def _lock_wait_row(waited: LockWait) -> dict[str, Any]:
+    return {
+        "pid": waited.holder.pid,
+        "since": waited.holder.since,
+        "file": waited.holder.file,
+        "seconds": waited.seconds,
+    }
+
+
+def _with_lock_waits(
+    rows: list[dict[str, Any]], reports: Sequence[FileReport]
+) -> list[dict[str, Any]]:
+    """`files[].waited_for`: the run this one waited for (null when it did not wait)."""
+    for row, report in zip(rows, reports, strict=True):
+        waited = report.waited_for
+        row["waited_for"] = _lock_wait_row(waited) if waited is not None else None
+    return rows
+
+
+def _print_lock_waits(reports: Sequence[FileReport]) -> None:
+    for report in reports:
+        if report.waited_for is not None:
+            render.console.print(
+                f"waited {report.waited_for.seconds:.1f} s for another run "
+                f"({_describe_holder(report.waited_for.holder)}) processing the same interview "
+                f"as {report.path}, then processed it",
+                soft_wrap=True,
+                markup=False,
+                highlight=False,
+            )
+
+
+def _warn_about_pending(events_summary: dict[str, Any], delivery_wait: float) -> None:
     pending = int(events_summary.get("pending", 0))
     if pending:
         render.err_console.print(
-            f"[yellow]warning:[/] {pending} event(s) not yet delivered to the event store "
-            f"({events_summary.get('store')}): they are kept in the outbox. "
-            "Run `interview-graph outbox flush` once the store is reachable."
+            f"[yellow]warning:[/] {_pending_message(pending, events_summary, delivery_wait)}"
         )
     parked = int(events_summary.get("parked", 0))
     if parked:
@@ -232,6 +302,26 @@ def _warn_about_pending(events_summary: dict[str, Any]) -> None:
             f"{parked} event(s); they are parked in the outbox. See `interview-graph outbox "
             "status` for the error, then `interview-graph outbox retry-parked`."
         )
+
+
+def _pending_message(pending: int, events_summary: dict[str, Any], delivery_wait: float) -> str:
+    """Why this run's events are still in the outbox: the store is down (since when), or it
+    answers and delivery was still under way (or failing, with the store's error)."""
+    store = events_summary.get("store")
+    since = events_summary.get("unreachable_since")
+    if since:
+        return (
+            f"{pending} event(s) of this run not yet delivered: the event store ({store}) is "
+            f"unreachable since {since}. They are kept in the outbox; run "
+            "`interview-graph outbox flush` once the store is reachable."
+        )
+    last_error = events_summary.get("last_error")
+    why = f"; its last error: {last_error}" if last_error else ", delivery was still under way"
+    return (
+        f"{pending} event(s) of this run not yet delivered within --delivery-wait "
+        f"{delivery_wait:g}s; the event store ({store}) answers{why}. They are kept in the "
+        "outbox; the next run or `interview-graph outbox flush` delivers them."
+    )
 
 
 def _totals(

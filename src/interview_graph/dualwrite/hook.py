@@ -129,15 +129,17 @@ class OutboxEventsHook:
             },
         )
 
-    def committed(self, recorded: bool, count: int) -> None:
-        """The graph committed a write whose `count` events were (or were not) recorded."""
+    def committed(self, batch_id: str | None, count: int) -> None:
+        """The graph committed a write whose `count` events were recorded in outbox batch
+        `batch_id` (None: they could not be recorded)."""
         counters = self._staging.counters
         counters.graph_writes += 1
-        if recorded:
+        if batch_id is not None:
             counters.recorded_writes += 1
             counters.events_recorded += count
+            counters.recorded_batches.append(batch_id)
         else:
-            counters.record_failures += count
+            counters.events_unrecorded += count
         counters.update_success_rate()
         self._staging.wake()
 
@@ -156,7 +158,7 @@ class _OutboxStagedWrite:
         except Exception as exc:
             # Still staged under our lease: the next run releases it after checking the graph.
             self._hook.record_failure("release", self._entries, exc)
-        self._hook.committed(True, len(self._entries))
+        self._hook.committed(self._batch_id, len(self._entries))
 
     async def discard(self, reason: str) -> None:
         try:
@@ -175,12 +177,12 @@ class _UnstagedWrite:
 
     async def commit(self) -> None:
         try:
-            await self._hook.outbox.add_ready(self._entries)
+            batch_id = await self._hook.outbox.add_ready(self._entries, str(uuid.uuid4()))
         except Exception as exc:
             self._hook.record_failure("record", self._entries, exc)
-            self._hook.committed(False, len(self._entries))
+            self._hook.committed(None, len(self._entries))
             return
-        self._hook.committed(True, len(self._entries))
+        self._hook.committed(batch_id, len(self._entries))
 
     async def discard(self, reason: str) -> None:
         return None

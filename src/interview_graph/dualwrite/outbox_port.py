@@ -58,6 +58,15 @@ class StagedSubject:
 
 
 @dataclass(frozen=True, slots=True)
+class HeldEvents:
+    """Of some batches' events, how many are still in the outbox: waiting (staged or ready)
+    and parked. The others have left it for the store."""
+
+    waiting: int
+    parked: int
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxStatus:
     staged: int
     ready: int
@@ -79,22 +88,26 @@ class Outbox(Protocol):
     async def discard(self, batch_id: str) -> None:
         """The graph write failed: its events must never be delivered."""
 
-    async def add_ready(self, events: Sequence[NewOutboxEvent]) -> None:
-        """Record events whose graph data is already committed (used after a staging failure)."""
+    async def add_ready(self, events: Sequence[NewOutboxEvent], batch_id: str = "") -> str:
+        """Record events whose graph data is already committed (used after a staging failure);
+        returns the batch's id (`batch_id`, or a new one)."""
 
     async def next_ready(self, limit: int) -> list[OutboxEntry]:
         """The events of the oldest deliverable batches, in the order they were recorded:
         whole batches, as many as fit in `limit` events (at least one, however large)."""
 
-    async def mark_delivered(self, batch_seqs: Sequence[int]) -> None: ...
+    async def mark_delivered(self, batch_seqs: Sequence[int]) -> set[int]:
+        """The store holds these batches' events: remove them. Returns the batches this call
+        removed; one another process delivered and removed first is not among them."""
 
     async def mark_failed(self, batch_seqs: Sequence[int], error: str) -> None: ...
 
     async def settle(
         self, batch_seqs: Sequence[int], rejected: Sequence[tuple[OutboxEntry, str]]
-    ) -> None:
+    ) -> set[int]:
         """These batches were delivered event by event: park each rejected event with its
-        error, count the others delivered, and remove the batches, all at once."""
+        error, count the others delivered, and remove the batches, all at once. A parked
+        event keeps the id of the batch it came from (`held_events` finds it by that id)."""
 
     async def retry_parked(self) -> int:
         """Make every parked event deliverable again; returns how many."""
@@ -108,6 +121,14 @@ class Outbox(Protocol):
 
     async def status(self) -> OutboxStatus: ...
 
-    async def pending_count(self) -> int: ...
+    async def pending_count(self, up_to_seq: int | None = None) -> int:
+        """Events ready for delivery; with `up_to_seq`, only those of batches recorded up to
+        that batch (`last_seq`)."""
+
+    async def last_seq(self) -> int:
+        """The newest batch's sequence number (0 for an empty outbox)."""
+
+    async def held_events(self, batch_ids: Sequence[str]) -> HeldEvents:
+        """Of the events recorded in these batches, how many are still in the outbox."""
 
     async def close(self) -> None: ...

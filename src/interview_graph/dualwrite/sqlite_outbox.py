@@ -34,6 +34,7 @@ from interview_graph.dualwrite.outbox_payload import (
     unpack,
 )
 from interview_graph.dualwrite.outbox_port import (
+    HeldEvents,
     NewOutboxEvent,
     OutboxEntry,
     OutboxStatus,
@@ -55,6 +56,15 @@ _READY = (
     " JOIN outbox_payloads AS p ON p.seq = b.seq"
     " WHERE b.state = 'ready' ORDER BY b.seq"
 )
+# Batches by id, with the events parked from them (`_parked_batch_id`), per state.
+_HELD = """
+    WITH mine(id) AS (SELECT value FROM json_each(?))
+    SELECT state, coalesce(sum(events), 0) FROM outbox_batches
+    WHERE batch_id IN (SELECT id FROM mine)
+       OR (batch_id GLOB 'parked:*:*'
+           AND substr(batch_id, 8, instr(substr(batch_id, 8), ':') - 1) IN (SELECT id FROM mine))
+    GROUP BY state
+"""
 
 
 class OutboxError(RuntimeError):
@@ -112,8 +122,10 @@ class SQLiteOutbox:
     async def stage(self, batch_id: str, events: Sequence[NewOutboxEvent], owner: str) -> None:
         await self._insert(batch_id, "staged", owner, events)
 
-    async def add_ready(self, events: Sequence[NewOutboxEvent]) -> None:
-        await self._insert(f"late-{time.time_ns()}", "ready", "", events)
+    async def add_ready(self, events: Sequence[NewOutboxEvent], batch_id: str = "") -> str:
+        batch_id = batch_id or f"late-{time.time_ns()}"
+        await self._insert(batch_id, "ready", "", events)
+        return batch_id
 
     async def _insert(
         self, batch_id: str, state: str, owner: str, events: Sequence[NewOutboxEvent]
@@ -167,12 +179,14 @@ class SQLiteOutbox:
 
         return await self._run(select)
 
-    async def mark_delivered(self, batch_seqs: Sequence[int]) -> None:
-        def delete(conn: sqlite3.Connection) -> None:
+    async def mark_delivered(self, batch_seqs: Sequence[int]) -> set[int]:
+        def delete(conn: sqlite3.Connection) -> set[int]:
             with self._transaction(durable=False):
-                _count_delivered(conn, _remove_batches(conn, batch_seqs))
+                removed, events = _remove_batches(conn, batch_seqs)
+                _count_delivered(conn, events)
+                return removed
 
-        await self._run(delete)
+        return await self._run(delete)
 
     async def mark_failed(self, batch_seqs: Sequence[int], error: str) -> None:
         params = [(error[:2000], seq) for seq in batch_seqs]
@@ -189,17 +203,18 @@ class SQLiteOutbox:
 
     async def settle(
         self, batch_seqs: Sequence[int], rejected: Sequence[tuple[OutboxEntry, str]]
-    ) -> None:
-        parked = [(_parked_event(entry), error, entry.attempts) for entry, error in rejected]
-
-        def settle(conn: sqlite3.Connection) -> None:
+    ) -> set[int]:
+        def settle(conn: sqlite3.Connection) -> set[int]:
             with self._transaction(durable=True):
-                removed = _remove_batches(conn, batch_seqs)
-                for event, error, attempts in parked:
-                    _insert_parked(conn, event, error, attempts)
-                _count_delivered(conn, removed - len(parked))
+                origins = _batch_ids(conn, batch_seqs)
+                removed, events = _remove_batches(conn, batch_seqs)
+                parked = [(entry, error) for entry, error in rejected if entry.batch_seq in removed]
+                for entry, error in parked:
+                    _insert_parked(conn, origins[entry.batch_seq], entry, error)
+                _count_delivered(conn, events - len(parked))
+                return removed
 
-        await self._run(settle)
+        return await self._run(settle)
 
     async def retry_parked(self) -> int:
         def retry(conn: sqlite3.Connection) -> int:
@@ -277,13 +292,32 @@ class SQLiteOutbox:
 
         return await self._run(read)
 
-    async def pending_count(self) -> int:
+    async def pending_count(self, up_to_seq: int | None = None) -> int:
         def count(conn: sqlite3.Connection) -> int:
             (value,) = conn.execute(
                 "SELECT coalesce(sum(events), 0) FROM outbox_batches WHERE state = 'ready'"
+                " AND (?1 IS NULL OR seq <= ?1)",
+                (up_to_seq,),
             ).fetchone()
             return int(value)
 
+        return await self._run(count)
+
+    async def last_seq(self) -> int:
+        def last(conn: sqlite3.Connection) -> int:
+            (value,) = conn.execute("SELECT coalesce(max(seq), 0) FROM outbox_batches").fetchone()
+            return int(value)
+
+        return await self._run(last)
+
+    async def held_events(self, batch_ids: Sequence[str]) -> HeldEvents:
+        def count(conn: sqlite3.Connection) -> HeldEvents:
+            by_state = dict(conn.execute(_HELD, (json.dumps(list(batch_ids)),)).fetchall())
+            parked = int(by_state.pop("parked", 0))
+            return HeldEvents(waiting=sum(int(v) for v in by_state.values()), parked=parked)
+
+        if not batch_ids:
+            return HeldEvents(waiting=0, parked=0)
         return await self._run(count)
 
     async def close(self) -> None:
@@ -297,17 +331,25 @@ class SQLiteOutbox:
         self._executor.shutdown(wait=True)
 
 
-def _remove_batches(conn: sqlite3.Connection, batch_seqs: Sequence[int]) -> int:
-    """Delete these batches with their payloads; returns how many events they held."""
-    (events,) = conn.execute(
-        "SELECT coalesce(sum(events), 0) FROM outbox_batches"
-        " WHERE seq IN (SELECT value FROM json_each(?))",
+def _remove_batches(conn: sqlite3.Connection, batch_seqs: Sequence[int]) -> tuple[set[int], int]:
+    """Delete those of these batches that are still there, with their payloads; returns
+    which ones, and how many events they held."""
+    rows = conn.execute(
+        "SELECT seq, events FROM outbox_batches WHERE seq IN (SELECT value FROM json_each(?))",
         (json.dumps(list(batch_seqs)),),
-    ).fetchone()
-    params = [(seq,) for seq in batch_seqs]
+    ).fetchall()
+    params = [(seq,) for seq, _ in rows]
     conn.executemany(_DELETE_BATCH, params)
     conn.executemany(_DELETE_PAYLOAD, params)
-    return int(events)
+    return {int(seq) for seq, _ in rows}, sum(int(events) for _, events in rows)
+
+
+def _batch_ids(conn: sqlite3.Connection, batch_seqs: Sequence[int]) -> dict[int, str]:
+    rows = conn.execute(
+        "SELECT seq, batch_id FROM outbox_batches WHERE seq IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(batch_seqs)),),
+    ).fetchall()
+    return {int(seq): str(batch_id) for seq, batch_id in rows}
 
 
 def _count_delivered(conn: sqlite3.Connection, events: int) -> None:
@@ -344,15 +386,24 @@ def _parked_event(entry: OutboxEntry) -> NewOutboxEvent:
     )  # fmt: skip
 
 
+def _parked_batch_id(origin_batch_id: str, event_id: str) -> str:
+    """A parked event's batch: named after the batch it came from, so the run that recorded
+    it still finds it (`held_events`); parked again after a retry, it keeps that name."""
+    if origin_batch_id.startswith("parked:"):
+        return origin_batch_id
+    return f"parked:{origin_batch_id}:{event_id}"
+
+
 def _insert_parked(
-    conn: sqlite3.Connection, event: NewOutboxEvent, error: str, attempts: int
+    conn: sqlite3.Connection, origin_batch_id: str, entry: OutboxEntry, error: str
 ) -> None:
+    event = _parked_event(entry)
+    batch_id = _parked_batch_id(origin_batch_id, event.event_id)
     seq = conn.execute(
-        INSERT_BATCH,
-        (f"parked-{event.event_id}", "parked", "", 1, type_counts([event]), time.time()),
+        INSERT_BATCH, (batch_id, "parked", "", 1, type_counts([event]), time.time())
     ).lastrowid
     conn.execute(INSERT_PAYLOAD, (seq, pack([event])))
-    conn.execute(SET_ATTEMPTS, (attempts + 1, error[:2000], seq))
+    conn.execute(SET_ATTEMPTS, (entry.attempts + 1, error[:2000], seq))
 
 
 class _Transaction:

@@ -17,6 +17,7 @@ from interview_graph.dualwrite.counters import DualWriteCounters
 from interview_graph.dualwrite.deliverer import OutboxDeliverer, StoreOpener
 from interview_graph.dualwrite.hook import OutboxEventsHook, OutboxStaging
 from interview_graph.dualwrite.lease import OwnerLease
+from interview_graph.dualwrite.outage import OutageNotice
 from interview_graph.dualwrite.outbox_port import Outbox
 from interview_graph.dualwrite.recovery import recover_orphans
 from interview_graph.graph.port import GraphStore
@@ -38,7 +39,9 @@ class DualWriter:
         backoff_initial_s: float = 0.2,
         backoff_max_s: float = 30.0,
         linger_s: float = 0.2,
+        on_outage: OutageNotice | None = None,
     ) -> None:
+        """`on_outage` hears once of each event-store outage, when it begins."""
         self.outbox = outbox
         self.counters = DualWriteCounters()
         self._lease = OwnerLease(lease_dir)
@@ -51,6 +54,8 @@ class DualWriter:
             backoff_initial_s=backoff_initial_s,
             backoff_max_s=backoff_max_s,
             linger_s=linger_s,
+            store_label=store_label,
+            on_outage=on_outage,
         )
         self._actor = Actor.pipeline()
         self._staging = OutboxStaging(
@@ -90,16 +95,24 @@ class DualWriter:
         return await self.summary()
 
     async def summary(self) -> dict[str, Any]:
+        """This run's dual-write in numbers, each meaning one thing (`DualWriteCounters`):
+        recorded = delivered + pending + parked, all four about this run's own events;
+        emitted counts what this process delivered, whichever run recorded it."""
         status = await self.outbox.status()
         OUTBOX_PENDING.set(status.ready + status.staged)
         c = self.counters
+        held = await self.outbox.held_events(c.recorded_batches)
+        outage = self._deliverer.outage
         return {
             "store": self._store_label,
             "recorded": c.events_recorded,
-            "emitted": c.events_delivered,
-            "failed": c.delivery_failures + c.record_failures,
-            "pending": status.ready + status.staged,
-            "parked": status.parked,
+            "delivered": c.events_recorded - held.waiting - held.parked,
+            "pending": held.waiting,
+            "parked": held.parked,
+            "emitted": c.events_emitted,
+            "failed": c.events_unrecorded,
+            "retries": c.delivery_retries,
+            "unreachable_since": None if outage is None else outage.since_text,
             "last_error": c.last_error,
         }
 

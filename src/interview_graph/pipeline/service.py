@@ -31,6 +31,12 @@ from interview_graph.domain.model import Analysis, Interview, InterviewStatus, S
 from interview_graph.graph.port import GraphStore
 from interview_graph.pipeline.errors import TranscriptError
 from interview_graph.pipeline.events_hook import EventsHook, StagedWrite
+from interview_graph.pipeline.interview_lock import (
+    InterviewLock,
+    InterviewLocks,
+    LockWait,
+    LockWaitNotice,
+)
 from interview_graph.pipeline.readers import Transcript, read_transcript
 from interview_graph.pipeline.source_lines import ReadProgress, ReadWarning
 
@@ -65,6 +71,7 @@ class FileReport:
     usage: AnalysisUsage = field(default_factory=AnalysisUsage)
     warnings: list[ReadWarning] = field(default_factory=list)  # skipped or repaired on reading
     speakers: list[str] = field(default_factory=list)  # found in the text, in order
+    waited_for: LockWait | None = None  # another run was processing this interview
 
     @property
     def ok(self) -> bool:
@@ -86,12 +93,15 @@ class PipelineService:
         hooks: HookFactory,
         *,
         max_file_bytes: int,
+        locks: InterviewLocks | None = None,
     ) -> None:
+        """`locks`: one run at a time per interview across processes (`interview_lock`)."""
         self._graph = graph
         self._analyzer = analyzer
         self._segmenter = segmenter
         self._hooks = hooks
         self._max_file_bytes = max_file_bytes
+        self._locks = locks
 
     async def process_file(
         self,
@@ -99,10 +109,12 @@ class PipelineService:
         project_name: str | None = None,
         on_progress: SentenceProgress | None = None,
         on_read_progress: ReadProgress | None = None,
+        on_lock_wait: LockWaitNotice | None = None,
     ) -> FileReport:
         """`on_progress` gets the number of sentences done at each step; `on_read_progress`
         (characters read, characters in the file) while the file is read, from a worker
-        thread."""
+        thread; `on_lock_wait` whom this run waits for, when another run is processing the
+        same interview."""
         report = FileReport(path=str(path))
         started = time.perf_counter()
         try:
@@ -116,13 +128,30 @@ class PipelineService:
         report.warnings, report.speakers = list(transcript.warnings), list(transcript.speakers)
         interview = build_interview(transcript, path, project_name)
         report.interview_id, report.title = interview.interview_id, interview.title
-        run = _FileRun(self, interview, transcript, report, on_progress)
-        await run.execute()
+        lock = await self._lock(interview, path, on_lock_wait)
+        try:
+            report.waited_for = lock.waited if lock is not None else None
+            run = _FileRun(self, interview, transcript, report, on_progress)
+            await run.execute()
+        finally:
+            if lock is not None:
+                lock.release()
         report.seconds = time.perf_counter() - started
         return report
 
+    async def _lock(
+        self, interview: Interview, path: Path, on_wait: LockWaitNotice | None
+    ) -> InterviewLock | None:
+        if self._locks is None:
+            return None
+        return await self._locks.acquire(interview.interview_id, path, on_wait)
+
 
 def build_interview(transcript: Transcript, path: Path, project_name: str | None) -> Interview:
+    """The interview a file holds. Nothing in it depends on the folder the file was read from
+    or how its path was typed: `source` is the file's name (with `content_sha256`, what
+    identifies the file), so one file processed from anywhere gives one graph and one set of
+    events, and `export`, `verify` and a rebuilt graph agree."""
     project = project_name or transcript.meta.project or DEFAULT_PROJECT
     project_id = project_id_for(project)
     return Interview(
@@ -130,7 +159,7 @@ def build_interview(transcript: Transcript, path: Path, project_name: str | None
         project_id=project_id,
         project_name=project,
         title=transcript.meta.title or path.stem,
-        source=str(path),
+        source=path.name,
         filename=path.name,
         language=transcript.meta.language,
         content_sha256=transcript.content_sha256,
