@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 from interview_graph.graph import falkordb_control as control
@@ -107,6 +108,17 @@ async def test_a_start_waits_for_a_server_that_cannot_answer_while_it_loads(
 # -- interrupted starts -------------------------------------------------------------------
 
 
+def interruptible(command: list[str]) -> list[str]:
+    """`command` run with Ctrl-C's default meaning. A test run started in the background of a
+    shell inherits SIGINT ignored, and so would the CLI (Python then never raises
+    KeyboardInterrupt); resetting it here makes the test mean the same however it is run."""
+    restore = (
+        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+        "os.execv(sys.argv[1], sys.argv[1:])"
+    )
+    return [sys.executable, "-c", restore, *command]
+
+
 def _slow_cli_start(tmp_path: Path, idle_seconds: str) -> tuple[subprocess.Popen[str], int, str]:
     """A CLI command held in its server's loading state: (the CLI, the server's pid, the
     export of the graph before)."""
@@ -120,7 +132,11 @@ def _slow_cli_start(tmp_path: Path, idle_seconds: str) -> tuple[subprocess.Popen
         FALKORDB_SERVER_ARGS=" ".join(slow_loading_args(200_000, answering=True)),
     )
     cli = subprocess.Popen(
-        [str(CLI), "stats"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        interruptible([str(CLI), "stats"]),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     server = EmbeddedFalkorDB(data_dir / "falkordb")
     assert wait_until(
