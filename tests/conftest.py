@@ -123,3 +123,34 @@ def no_embedded_server_outlives_the_run(tmp_path_factory: pytest.TempPathFactory
         if root in command and ("redis-server" in command or "falkordb_watchdog" in command):
             with contextlib.suppress(OSError):
                 os.kill(int(proc.name), signal.SIGTERM)
+
+
+def wipe_neo4j(conn: Neo4jConnection) -> None:
+    from neo4j import GraphDatabase
+
+    with GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password)) as driver:
+        driver.execute_query("MATCH (n) DETACH DELETE n", database_=conn.database)
+
+
+def graph_overrides(request: pytest.FixtureRequest, backend: str) -> dict[str, str]:
+    """The settings that point a command at `backend`: the embedded FalkorDB, or the session's
+    Neo4j, emptied first."""
+    if backend == "falkordb":
+        return {"GRAPH_BACKEND": "falkordb"}
+    conn: Neo4jConnection = request.getfixturevalue("neo4j_connection")
+    wipe_neo4j(conn)
+    return {
+        "GRAPH_BACKEND": "neo4j",
+        "NEO4J_URI": conn.uri,
+        "NEO4J_USER": conn.user,
+        "NEO4J_PASSWORD": conn.password,
+        "NEO4J_DATABASE": conn.database,
+    }
+
+
+@pytest.fixture(params=["falkordb", "neo4j"])
+def graph_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """A CLI environment on each graph backend, with its own data directory."""
+    from tests.integration.cli_helpers import base_env
+
+    return base_env(tmp_path / "data", **graph_overrides(request, request.param))

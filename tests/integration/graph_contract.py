@@ -561,6 +561,8 @@ class GraphStoreContract:
         assert (summary.sentence_count, summary.analysis_count) == (5, 3)
         assert summary.status == "processing"
         assert summary.created_at == "2024-05-17T09:30:00.123000+00:00"
+        assert await store.interview_summary(interview.interview_id) == summary
+        assert await store.interview_summary("no-such-interview") is None
 
     async def test_batch_write_throughput(self, store: GraphStore) -> None:
         """5,000 sentences + 5,000 analyses in batches of 500; prints the rate (-s shows it)."""

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import Neo4jConnection
 from tests.integration.cli_helpers import (
     CLI,
     SAMPLES,
@@ -16,30 +12,6 @@ from tests.integration.cli_helpers import (
     run_cli,
     sample_files,
 )
-
-
-def _wipe_neo4j(conn: Neo4jConnection) -> None:
-    from neo4j import GraphDatabase
-
-    with GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password)) as driver:
-        driver.execute_query("MATCH (n) DETACH DELETE n", database_=conn.database)
-
-
-@pytest.fixture(params=["falkordb", "neo4j"])
-def graph_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
-    if request.param == "falkordb":
-        yield base_env(tmp_path / "data", GRAPH_BACKEND="falkordb")
-        return
-    conn: Neo4jConnection = request.getfixturevalue("neo4j_connection")
-    _wipe_neo4j(conn)
-    yield base_env(
-        tmp_path / "data",
-        GRAPH_BACKEND="neo4j",
-        NEO4J_URI=conn.uri,
-        NEO4J_USER=conn.user,
-        NEO4J_PASSWORD=conn.password,
-        NEO4J_DATABASE=conn.database,
-    )
 
 
 def test_samples_processed_and_reprocessing_gives_identical_export(

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "graph": ("graph_cmd", "graph_app"),
     "events": ("events_cmd", "events_app"),
     "outbox": ("outbox_cmd", "outbox_app"),
+    "serve": ("serve_cmd", "serve_app"),
 }
 
 

@@ -14,6 +14,7 @@ from interview_graph.cli import render
 from interview_graph.cli.context import load_settings
 from interview_graph.cli.interview_ids import in_graph, interview_id_value, resolve_interview_id
 from interview_graph.graph.export import to_jsonl_line
+from interview_graph.graph.json_forms import interviews_json
 from interview_graph.graph.port import GraphStoreError
 
 read_app = typer.Typer()
@@ -28,7 +29,7 @@ def interviews(
     """List the interviews in the graph."""
     rows = asyncio.run(_with_graph(lambda g: g.list_interviews()))
     if json_output:
-        render.print_json(render.interviews_json(rows))
+        render.print_json(interviews_json(rows))
     else:
         render.print_interviews(rows)
 

@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from interview_graph.domain.model import Analysis, Interview
+from interview_graph.graph.json_forms import sentences_json
 from interview_graph.graph.port import InterviewSummary, SentenceView
 
 if TYPE_CHECKING:  # the read commands render without loading the pipeline or the events
@@ -215,35 +216,6 @@ def unique_prefix_length(ids: Sequence[str], shortest: int = SHORT_ID) -> int:
     while len({i[:length] for i in ids}) < len(set(ids)):
         length += 1
     return length
-
-
-def interviews_json(rows: Sequence[InterviewSummary]) -> list[dict[str, Any]]:
-    return [asdict(row) for row in rows]
-
-
-def analysis_json(analysis: Analysis) -> dict[str, Any]:
-    return {
-        "analysis_id": analysis.analysis_id,
-        "model": analysis.model,
-        "model_version": analysis.model_version,
-        "function_type": analysis.function_type,
-        "structure_type": analysis.structure_type,
-        "purpose": analysis.purpose,
-        "topics": [{"name": t.name, "level": t.level} for t in analysis.topics],
-        "overall_keywords": list(analysis.overall_keywords),
-        "domain_keywords": list(analysis.domain_keywords),
-        "confidence": analysis.confidence,
-    }
-
-
-def sentences_json(views: Sequence[SentenceView]) -> list[dict[str, Any]]:
-    return [
-        {
-            **{k: v for k, v in asdict(view.sentence).items()},
-            "analyses": [analysis_json(a) for a in view.analyses],
-        }
-        for view in views
-    ]
 
 
 def print_sentences(views: Sequence[SentenceView]) -> None:

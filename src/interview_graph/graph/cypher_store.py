@@ -225,6 +225,16 @@ class CypherGraphStore(CypherConnection):
         # Sorted here, not in Cypher, so unicode names order the same on every backend.
         return sorted(summaries, key=lambda s: (s.project_name, s.title, s.interview_id))
 
+    async def interview_summary(self, interview_id: str) -> InterviewSummary | None:
+        rows = await self._run_one(
+            self._cypher.reads.interview_summary,
+            {"interview_id": interview_id},
+            write=False,
+            operation="interview_summary",
+            interview_id=interview_id,
+        )
+        return interview_summary(rows[0]) if rows else None
+
     async def get_interview(self, interview_id: str) -> Interview | None:
         rows = await self._run_one(
             self._cypher.reads.get_interview,

@@ -94,6 +94,9 @@ class GraphStore(Protocol):
 
     async def list_interviews(self) -> list[InterviewSummary]: ...
 
+    async def interview_summary(self, interview_id: str) -> InterviewSummary | None:
+        """One interview's line of `list_interviews` (its counts cost that interview only)."""
+
     async def get_interview(self, interview_id: str) -> Interview | None: ...
 
     async def interview_ids_with_prefix(self, prefix: str, limit: int) -> list[str]:

@@ -11,12 +11,14 @@ from interview_graph.graph.export import INTERVIEW_LABELS, SHARED_LABELS, Export
 from interview_graph.graph.schema import DIMENSION_RELS, NODE_KEYS, REL_ENDPOINTS
 
 
-def list_interviews(dialect: CypherDialect) -> str:
-    """Every interview with its project and counts. Sentences are counted from the
-    interview's degree, once per interview (before the rows multiply); analyses need one
-    step per sentence, the one cost here that grows with the corpus."""
+def list_interviews(dialect: CypherDialect, *, one: bool = False) -> str:
+    """Every interview (or, with `one`, interview $interview_id) with its project and counts.
+    Sentences are counted from the interview's degree, once per interview (before the rows
+    multiply); analyses need one step per sentence, the one cost here that grows with the
+    corpus."""
+    interview = "(i:Interview {interview_id: $interview_id})" if one else "(i:Interview)"
     return f"""
-MATCH (p:Project)-[:CONTAINS_INTERVIEW]->(i:Interview)
+MATCH (p:Project)-[:CONTAINS_INTERVIEW]->{interview}
 WITH p, i, {dialect.out_degree("i", "HAS_SENTENCE")} AS sentence_count
 OPTIONAL MATCH (i)-[:HAS_SENTENCE]->()-[:HAS_ANALYSIS]->(a)
 RETURN i.interview_id, p.project_id, p.name, i.title, i.filename, i.status,
@@ -125,6 +127,7 @@ class ReadStatements:
 
     def __init__(self, dialect: CypherDialect) -> None:
         self.list_interviews = list_interviews(dialect)
+        self.interview_summary = list_interviews(dialect, one=True)
         self.get_interview = GET_INTERVIEW
         self.interview_ids_with_prefix = INTERVIEW_IDS_WITH_PREFIX
         self.get_sentences = dialect.list_rows(

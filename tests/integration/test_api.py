@@ -1,0 +1,164 @@
+"""The HTTP API through its ASGI app on both graphs, and once as a real `serve` process."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from interview_graph.api.app import create_app
+from interview_graph.settings import Settings
+from tests.conftest import graph_overrides
+from tests.integration.cli_helpers import CLI, SAMPLES, base_env, run_cli
+
+FILES = [SAMPLES / "pricing-call.md", SAMPLES / "reporting-workflow.vtt"]
+
+
+@dataclass
+class Served:
+    client: TestClient
+    env: dict[str, str]
+    files: list[dict[str, Any]]  # `process --json`'s per-file results
+
+
+@pytest.fixture(scope="module", params=["falkordb", "neo4j"])
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    data = tmp_path_factory.mktemp("api") / "data"
+    overrides = graph_overrides(request, request.param)
+    env = base_env(data, **overrides)
+    processed = run_cli(["process", *map(str, FILES), "--project", "demo", "--json"], env)
+    assert processed.returncode == 0, processed.stderr
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in {**overrides, "DATA_DIR": str(data)}.items():
+            patch.setenv(key, value)
+        with TestClient(create_app(Settings())) as client:
+            yield Served(client, env, processed.json()["files"])
+
+
+def get(served: Served, path: str, expected: int = 200, **params: Any) -> Any:
+    response = served.client.get(path, params=params)
+    assert response.status_code == expected, response.text
+    return response.json()
+
+
+def test_interviews_come_in_pages_that_join_up(served: Served) -> None:
+    whole = get(served, "/api/interviews")
+    assert whole["next_cursor"] is None
+    assert {row["interview_id"] for row in whole["interviews"]} == {
+        f["interview_id"] for f in served.files
+    }
+    first = get(served, "/api/interviews", limit=1)
+    second = get(served, "/api/interviews", limit=1, cursor=first["next_cursor"])
+    assert first["interviews"] + second["interviews"] == whole["interviews"]
+    assert second["next_cursor"] is None
+    assert get(served, "/api/interviews", status="completed") == whole
+    assert get(served, "/api/interviews", project="nope")["interviews"] == []
+    assert "cursor" in get(served, "/api/interviews", 400, cursor="nope")["detail"]
+    get(served, "/api/interviews", 422, limit=0)
+
+
+def test_one_interview_has_its_metadata_and_counts(served: Served) -> None:
+    for result in served.files:
+        detail = get(served, f"/api/interviews/{result['interview_id']}")
+        assert detail["sentence_count"] == result["sentences"] > 0
+        assert detail["analysis_count"] == result["analyses"]
+        assert detail["interview"]["project_name"] == "demo"
+        assert detail["interview"]["source"] == Path(result["path"]).name
+    missing = get(served, "/api/interviews/no-such-interview", 404)
+    assert missing == {"detail": "no interview no-such-interview in the graph"}
+
+
+def test_sentences_in_pages_are_what_show_prints(served: Served) -> None:
+    interview_id = served.files[0]["interview_id"]
+    shown = run_cli(["show", interview_id, "--all", "--json"], served.env)
+    assert shown.returncode == 0, shown.stderr
+    pages, start = [], 0
+    while start is not None:
+        page = get(served, f"/api/interviews/{interview_id}/sentences", limit=3, **{"from": start})
+        pages.append(page)
+        start = page["next_from"]
+    assert len(pages) > 2
+    assert [s for page in pages for s in page["sentences"]] == shown.json()["sentences"]
+    beyond = get(served, f"/api/interviews/{interview_id}/sentences", **{"from": 10**6})
+    assert (beyond["sentences"], beyond["next_from"]) == ([], None)
+    get(served, "/api/interviews/no-such-interview/sentences", 404)
+    get(served, f"/api/interviews/{interview_id}/sentences", 422, limit=10**6)
+
+
+def test_stats_health_and_the_openapi_document(served: Served) -> None:
+    stats = run_cli(["stats", "--json"], served.env)
+    assert get(served, "/api/stats") == stats.json()
+    assert get(served, "/healthz") == {"status": "ok"}
+    assert get(served, "/readyz") == {"status": "ready"}
+    paths = get(served, "/openapi.json")["paths"]
+    assert {"/api/interviews", "/api/interviews/{interview_id}/sentences", "/api/stats"} <= set(
+        paths
+    )
+    get(served, "/docs", 404)  # its page would load scripts from a CDN
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def fetch(url: str) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_serve_answers_http_and_stops_on_sigterm(tmp_path: Path) -> None:
+    env = base_env(tmp_path / "data")
+    assert run_cli(["process", str(FILES[0]), "--json"], env).returncode == 0
+    port = free_port()
+    server = subprocess.Popen(
+        [str(CLI), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        while True:  # until it listens; a server that died instead fails the test
+            assert server.poll() is None, server.communicate()
+            try:
+                status, body = fetch(f"{base}/healthz")
+                break
+            except (ConnectionError, urllib.error.URLError):
+                time.sleep(0.2)
+        assert (status, body) == (200, {"status": "ok"})
+        status, listing = fetch(f"{base}/api/interviews")
+        assert status == 200 and len(listing["interviews"]) == 1
+        assert fetch(f"{base}/api/interviews/nope")[0] == 404
+    finally:
+        server.send_signal(signal.SIGTERM)
+        stdout, stderr = server.communicate(timeout=60)
+    # A graceful stop: the app's shutdown ran (closing the graph); uvicorn then ends by the
+    # signal it was sent, as a process stopped by SIGTERM does.
+    assert "Application shutdown complete" in stderr
+    assert server.returncode in (0, -signal.SIGTERM), stderr
+    assert '"GET /api/interviews HTTP/1.1" 200' in stdout  # the access log
+
+
+def test_serve_refuses_an_address_beyond_loopback(tmp_path: Path) -> None:
+    refused = run_cli(["serve", "--host", "0.0.0.0"], base_env(tmp_path / "data"))
+    assert refused.returncode == 2
+    assert "refusing to serve on 0.0.0.0" in refused.stderr
