@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel
 
 from interview_graph.graph.json_forms import interviews_json, sentences_json
+from interview_graph.graph.pages import sentences_page
 from interview_graph.graph.port import GraphStore, InterviewSummary
 
 router = APIRouter()
@@ -130,12 +131,9 @@ async def get_sentences(
 ) -> SentencePage:
     """An interview's sentences with their analyses, in order, a page at a time."""
     graph = _graph(request)
-    # One row more than the page tells whether another page follows.
-    views = await graph.get_sentences(interview_id, from_order, limit + 1)
-    if not views and await graph.get_interview(interview_id) is None:
+    page = await sentences_page(graph, interview_id, from_order, limit)
+    if not page.views and await graph.get_interview(interview_id) is None:
         raise HTTPException(404, f"no interview {interview_id} in the graph")
-    page = views[:limit]
-    next_from = page[-1].sentence.sequence_order + 1 if len(views) > limit else None
     return SentencePage(
-        interview_id=interview_id, sentences=sentences_json(page), next_from=next_from
+        interview_id=interview_id, sentences=sentences_json(page.views), next_from=page.next_from
     )

@@ -15,6 +15,7 @@ from interview_graph.cli.context import load_settings
 from interview_graph.cli.interview_ids import in_graph, interview_id_value, resolve_interview_id
 from interview_graph.graph.export import to_jsonl_line
 from interview_graph.graph.json_forms import interviews_json
+from interview_graph.graph.pages import sentences_page
 from interview_graph.graph.port import GraphStoreError
 
 read_app = typer.Typer()
@@ -90,11 +91,9 @@ async def _show(
     writer = render.ShowWriter(interview, as_json=as_json)
     next_from: int | None = from_order
     while next_from is not None:
-        # One row more than the page tells whether another page follows.
-        views = await graph.get_sentences(interview_id, next_from, limit + 1)
-        page, more = views[:limit], len(views) > limit
-        next_from = page[-1].sentence.sequence_order + 1 if more else None
-        writer.page(page)
+        page = await sentences_page(graph, interview_id, next_from, limit)
+        writer.page(page.views)
+        next_from = page.next_from
         if not show_all:
             break
     writer.finish(next_from, failures)

@@ -93,8 +93,8 @@ async def export_records(
     scope = {"interview_id": interview_id} if scoped else {}
     for label in SHARED_LABELS:
         rows = await read(statements.shared_nodes[(label, scoped)], scope)
-        for key, props in sorted(rows, key=lambda row: str(row[0])):
-            yield node_record(label, str(key), props)
+        for record in _node_records(label, rows):
+            yield record
     if interview_id is not None:
         interview_ids = [interview_id]
     else:
@@ -110,10 +110,18 @@ async def _interview_records(
     scope = {"interview_id": interview_id}
     for label in INTERVIEW_LABELS:
         rows = await read(statements.interview_nodes[label], scope)
-        for key, props in sorted(rows, key=lambda row: str(row[0])):
-            yield node_record(label, str(key), props)
+        for record in _node_records(label, rows):
+            yield record
     for rel_type in sorted(REL_ENDPOINTS):
         rows = await read(statements.interview_relationships[rel_type], scope)
         page = [relationship_record(rel_type, str(s), str(e), p) for s, e, p in rows]
         for record in sort_relationship_records(page):
             yield record
+
+
+def _node_records(label: str, rows: list[list[Any]]) -> list[dict[str, Any]]:
+    """(key, properties) rows of one label as records, by key."""
+    return [
+        node_record(label, str(key), props)
+        for key, props in sorted(rows, key=lambda row: str(row[0]))
+    ]

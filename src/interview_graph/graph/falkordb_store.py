@@ -167,7 +167,7 @@ class FalkorDBGraphStore(CypherGraphStore):
                 "CALL db.indexes() YIELD label, properties RETURN label, properties"
             )
         except RedisError as exc:
-            if "empty key" in str(exc).lower() or "invalid graph" in str(exc).lower():
+            if _graph_not_created(exc):
                 return set()
             raise _error(f"{self.location}: ensure_schema", exc, "check the server log") from exc
         return {(str(label), str(name)) for label, names in result.result_set for name in names}
@@ -176,7 +176,7 @@ class FalkorDBGraphStore(CypherGraphStore):
         try:
             constraints = await self._graph.list_constraints()
         except RedisError as exc:
-            if "empty key" in str(exc).lower() or "invalid graph" in str(exc).lower():
+            if _graph_not_created(exc):
                 return set()
             raise _error(f"{self.location}: ensure_schema", exc, "check the server log") from exc
         return {
@@ -205,3 +205,9 @@ class FalkorDBGraphStore(CypherGraphStore):
                 raise _error(
                     f"{self.location}: ensure_schema", exc, "check the server log"
                 ) from exc
+
+
+def _graph_not_created(exc: RedisError) -> bool:
+    """The error of a schema read on a graph no write has created yet (it has no schema)."""
+    message = str(exc).lower()
+    return "empty key" in message or "invalid graph" in message
