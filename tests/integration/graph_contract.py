@@ -27,7 +27,7 @@ from interview_graph.domain.model import (
     TopicMention,
 )
 from interview_graph.graph.export import INTERVIEW_LABELS, SHARED_LABELS, to_jsonl_line
-from interview_graph.graph.port import GraphStore, GraphStoreError
+from interview_graph.graph.port import GraphStore, GraphStoreError, SentencePlace
 
 TRICKY_TEXTS: tuple[str, ...] = (
     "She said \"quote\" and 'single' `backtick` $param {map: 1} \\ backslash",
@@ -563,6 +563,36 @@ class GraphStoreContract:
         assert summary.created_at == "2024-05-17T09:30:00.123000+00:00"
         assert await store.interview_summary(interview.interview_id) == summary
         assert await store.interview_summary("no-such-interview") is None
+
+    async def test_projects_count_their_interviews_and_sentences(self, store: GraphStore) -> None:
+        first, second = make_interview(), make_interview(sha="b" * 64, title="Second")
+        elsewhere = make_interview(project="Zeta", sha="c" * 64)
+        for interview, count in ((first, 3), (second, 4), (elsewhere, 2)):
+            await write_all(store, interview, make_sentences(interview, count))
+        projects = await store.list_projects()
+        assert [(p.name, p.interview_count, p.sentence_count) for p in projects] == [
+            ("Acme", 2, 7),
+            ("Zeta", 1, 2),
+        ]
+        assert projects[0].project_id == first.project_id
+
+    async def test_a_sentence_is_located_by_its_id(self, store: GraphStore) -> None:
+        interview = make_interview()
+        sentences = make_sentences(interview, 6)
+        await write_all(store, interview, sentences)
+        place = await store.locate_sentence(sentences[4].sentence_id)
+        assert place == SentencePlace(interview.interview_id, 4)
+        assert await store.locate_sentence("no-such-sentence") is None
+
+    async def test_orders_in_time_are_those_said_in_the_range(self, store: GraphStore) -> None:
+        interview = make_interview()  # sentence n: n*1000 .. n*1000+900 ms
+        await write_all(store, interview, make_sentences(interview, 10))
+        in_time = store.orders_in_time
+        assert await in_time(interview.interview_id, 2000, 4500) == (2, 4)
+        assert await in_time(interview.interview_id, 2950, 3100) == (3, 3)  # overlap counts
+        assert await in_time(interview.interview_id, 2950, 2990) is None  # between two
+        assert await in_time(interview.interview_id, 0, 10**9) == (0, 9)
+        assert await in_time("no-such-interview", 0, 10**9) is None
 
     async def test_batch_write_throughput(self, store: GraphStore) -> None:
         """5,000 sentences + 5,000 analyses in batches of 500; prints the rate (-s shows it)."""

@@ -40,6 +40,22 @@ class InterviewSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class ProjectSummary:
+    project_id: str
+    name: str
+    interview_count: int
+    sentence_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SentencePlace:
+    """Where a sentence is: its interview and its sequence order there."""
+
+    interview_id: str
+    sequence_order: int
+
+
+@dataclass(frozen=True, slots=True)
 class SentenceView:
     """A sentence as `show` prints it: the sentence and its analyses (one per model)."""
 
@@ -92,6 +108,10 @@ class GraphStore(Protocol):
         Used to resolve events a crashed run left staged: they are delivered only for data
         the graph committed."""
 
+    async def list_projects(self) -> list[ProjectSummary]:
+        """Every project with its interview and sentence counts, by name."""
+        ...
+
     async def list_interviews(self) -> list[InterviewSummary]: ...
 
     async def interview_summary(self, interview_id: str) -> InterviewSummary | None:
@@ -111,6 +131,18 @@ class GraphStore(Protocol):
         """Sentences in sequence_order, each with its analyses: those from sequence order
         `from_order` on, at most `limit` of them (all without a limit). A page costs what its
         rows cost, wherever it starts, so callers page through long interviews."""
+
+    async def locate_sentence(self, sentence_id: str) -> SentencePlace | None:
+        """The interview and sequence order of a sentence (None when the graph lacks it)."""
+        ...
+
+    async def orders_in_time(
+        self, interview_id: str, from_ms: int, to_ms: int
+    ) -> tuple[int, int] | None:
+        """The first and last sequence order of the interview's sentences said between
+        `from_ms` and `to_ms` (a sentence counts when its time overlaps the range); None
+        when none was, or the interview has no times."""
+        ...
 
     async def stats(self) -> dict[str, int]:
         """Node counts per label and relationship counts per type."""
