@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from interview_graph import bootstrap
+from interview_graph.api.errors import ERROR_RESPONSES
 from interview_graph.api.event_log import EventLog
 from interview_graph.api.event_routes import router as event_router
 from interview_graph.api.routes import router
@@ -42,6 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
         title="interview-graph",
         summary="Read the interviews' graph: interviews, sentences with their analyses, counts.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
         docs_url=None,
         redoc_url=None,
     )

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
 
 from interview_graph.api.event_log import EventLog
+from interview_graph.api.routes import LARGEST
 from interview_graph.events.log_reads import EventFilter, EventPage, read_events
 from interview_graph.graph.port import GraphStore
 
@@ -19,8 +20,12 @@ MAX_EVENTS = 1000
 # page with `next_after`, rather than reading the whole log.
 SCAN_BUDGET = 10_000
 
+# Event types are names in PascalCase (InterviewCreated, AnalysisGenerated).
+EVENT_TYPE = r"^[A-Z][A-Za-z0-9]*$"
+
 After = Annotated[
-    int, Query(ge=0, description="`next_after` of the page before (0: from the beginning).")
+    int,
+    Query(ge=0, le=LARGEST, description="`next_after` of the page before (0: from the beginning)."),
 ]
 Limit = Annotated[int, Query(ge=1, le=MAX_EVENTS)]
 
@@ -38,7 +43,8 @@ async def list_events(
         str | None, Query(description="Only this stream, e.g. Interview-<id>.")
     ] = None,
     event_type: Annotated[
-        list[str] | None, Query(alias="type", description="Only these event types (repeat).")
+        list[Annotated[str, StringConstraints(pattern=EVENT_TYPE)]] | None,
+        Query(alias="type", description="Only these event types (repeat), e.g. SentenceCreated."),
     ] = None,
     interview: Annotated[
         str | None, Query(description="Only this interview's events (its id).")

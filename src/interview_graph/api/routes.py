@@ -17,8 +17,10 @@ from interview_graph.graph.port import GraphStore, InterviewSummary
 router = APIRouter()
 
 MAX_PAGE = 1000
-# The end of an open time range: later than any sentence's time, and exact in any JSON.
-ALL_TIME = 2**53
+# The largest number a route takes (a position, a sequence order, a time in ms) and the end
+# of an open time range: beyond any stored value, within every store's integers, exact in
+# any JSON.
+LARGEST = 2**53
 
 
 class Health(BaseModel):
@@ -149,14 +151,21 @@ async def get_sentences(
     request: Request,
     interview_id: str,
     from_order: Annotated[
-        int, Query(alias="from", ge=0, description="The first sentence's number (0 is the first).")
+        int,
+        Query(
+            alias="from",
+            ge=0,
+            le=LARGEST,
+            description="The first sentence's number (0 is the first).",
+        ),
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     from_ms: Annotated[
-        int | None, Query(ge=0, description="Only sentences said from this time on (ms).")
+        int | None,
+        Query(ge=0, le=LARGEST, description="Only sentences said from this time on (ms)."),
     ] = None,
     to_ms: Annotated[
-        int | None, Query(ge=0, description="Only sentences said up to this time (ms).")
+        int | None, Query(ge=0, le=LARGEST, description="Only sentences said up to this time (ms).")
     ] = None,
 ) -> SentencePage:
     """An interview's sentences with their analyses, in order, a page at a time; with
@@ -183,7 +192,7 @@ async def get_sentences(
 
 
 def _or_end(to_ms: int | None) -> int:
-    return ALL_TIME if to_ms is None else to_ms
+    return LARGEST if to_ms is None else to_ms
 
 
 async def _require_interview(graph: GraphStore, interview_id: str) -> None:
