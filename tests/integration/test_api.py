@@ -227,3 +227,27 @@ def test_serve_refuses_an_address_beyond_loopback(tmp_path: Path) -> None:
     refused = run_cli(["serve", "--host", "0.0.0.0"], base_env(tmp_path / "data"))
     assert refused.returncode == 2
     assert "refusing to serve on 0.0.0.0" in refused.stderr
+
+
+def test_facets_count_by_every_dimension_for_a_filter(served: Served) -> None:
+    everything = get(served, "/api/facets", limit=1000)
+    assert everything["total"] == sum(f["sentences"] for f in served.files)
+    assert set(everything["facets"]) == {
+        "speaker", "function", "structure", "purpose", "topic", "keyword",
+    }  # fmt: skip
+    functions = everything["facets"]["function"]
+    assert sum(f["sentences"] for f in functions) == sum(f["analyses"] for f in served.files)
+    counts = [f["sentences"] for f in functions]
+    assert counts == sorted(counts, reverse=True)
+
+    interview_id = served.files[0]["interview_id"]
+    sentences = get(served, f"/api/interviews/{interview_id}/sentences", limit=1000)["sentences"]
+    speaker = next(s["speaker"] for s in sentences if s["speaker"])
+    narrowed = get(served, "/api/facets", interview=interview_id, speaker=speaker, by="function")
+    assert list(narrowed["facets"]) == ["function"]
+    assert narrowed["total"] == sum(1 for s in sentences if s["speaker"] == speaker)
+    top = functions[0]["value"]
+    only = get(served, "/api/facets", function=top, by="function")
+    assert only["facets"]["function"] == [{"value": top, "sentences": functions[0]["sentences"]}]
+    get(served, "/api/facets", 422, by="colour")
+    get(served, "/api/facets", 400, from_ms=10, to_ms=5)

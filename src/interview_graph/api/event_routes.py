@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, StringConstraints
 
 from interview_graph.api.event_log import EventLog
-from interview_graph.api.routes import LARGEST
+from interview_graph.api.filters import LARGEST
 from interview_graph.events.log_reads import EventFilter, EventPage, read_events
 from interview_graph.graph.port import GraphStore
 

@@ -6,21 +6,24 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 
 from interview_graph.api.event_log import EventLog
+from interview_graph.api.filters import LARGEST, sentence_filter
 from interview_graph.graph.json_forms import interviews_json, sentences_json
 from interview_graph.graph.pages import sentences_page
-from interview_graph.graph.port import GraphStore, InterviewSummary
+from interview_graph.graph.port import (
+    FACET_DIMENSIONS,
+    FacetDimension,
+    GraphStore,
+    InterviewSummary,
+    SentenceFilter,
+)
 
 router = APIRouter()
 
 MAX_PAGE = 1000
-# The largest number a route takes (a position, a sequence order, a time in ms) and the end
-# of an open time range: beyond any stored value, within every store's integers, exact in
-# any JSON.
-LARGEST = 2**53
 
 
 class Health(BaseModel):
@@ -36,6 +39,11 @@ class InterviewDetail(BaseModel):
     interview: dict[str, Any]
     sentence_count: int
     analysis_count: int
+
+
+class FacetsReply(BaseModel):
+    total: int  # the sentences the filter keeps
+    facets: dict[str, list[dict[str, Any]]]  # dimension -> [{value, sentences}], most first
 
 
 class ProjectList(BaseModel):
@@ -86,6 +94,25 @@ async def list_projects(request: Request) -> ProjectList:
     """Every project with its interview and sentence counts, by name."""
     projects = await _graph(request).list_projects()
     return ProjectList(projects=[asdict(project) for project in projects])
+
+
+@router.get("/api/facets", tags=["interviews"])
+async def facets(
+    request: Request,
+    wanted: Annotated[SentenceFilter, Depends(sentence_filter)],
+    by: Annotated[
+        list[FacetDimension] | None,
+        Query(description="The dimensions to count by (repeat); all without it."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Values per dimension.")] = 20,
+) -> FacetsReply:
+    """How many of the filtered sentences have each speaker, function, structure, purpose,
+    topic and keyword: the most frequent values of each, for charts."""
+    found = await _graph(request).facet_counts(wanted, by or FACET_DIMENSIONS, limit)
+    return FacetsReply(
+        total=found.total,
+        facets={name: [asdict(count) for count in counts] for name, counts in found.counts.items()},
+    )
 
 
 @router.get("/api/interviews", tags=["interviews"])

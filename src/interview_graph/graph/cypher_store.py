@@ -21,12 +21,17 @@ from typing import Any, ClassVar
 
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
 from interview_graph.graph.cypher import CypherStatements
+from interview_graph.graph.cypher.sentence_filter import facet_statements, filter_params
 from interview_graph.graph.cypher_connection import CypherConnection, Rows, Work
 from interview_graph.graph.export import export_records
 from interview_graph.graph.port import (
+    FACET_DIMENSIONS,
+    FacetCount,
+    Facets,
     GraphStoreError,
     InterviewSummary,
     ProjectSummary,
+    SentenceFilter,
     SentencePlace,
     SentenceView,
 )
@@ -311,6 +316,27 @@ class CypherGraphStore(CypherConnection):
         if not rows or rows[0][0] is None:
             return None
         return int(rows[0][0]), int(rows[0][1])
+
+    async def facet_counts(
+        self, wanted: SentenceFilter, dimensions: Sequence[str], limit: int
+    ) -> Facets:
+        params = filter_params(wanted)
+        statements = facet_statements(self._cypher.dialect, frozenset(params))
+        unknown = [d for d in dimensions if d not in FACET_DIMENSIONS]
+        if unknown:
+            raise ValueError(f"facet_counts: unknown dimensions {unknown}; use {FACET_DIMENSIONS}")
+        names = ["total", *dimensions]
+        results = await self._run(
+            [(statements[name], {**params, "limit": limit}) for name in names],
+            write=False,
+            operation="facet_counts",
+            interview_id=wanted.interview_id,
+        )
+        counts = {
+            name: [FacetCount(None if r[0] is None else str(r[0]), int(r[1])) for r in rows]
+            for name, rows in zip(dimensions, results[1:], strict=True)
+        }
+        return Facets(total=int(results[0][0][0]), counts=counts)
 
     async def stats(self) -> dict[str, int]:
         reads = self._cypher.reads

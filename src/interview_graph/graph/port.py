@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Literal, Protocol, Self, get_args
 
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
 
@@ -53,6 +53,42 @@ class SentencePlace:
 
     interview_id: str
     sequence_order: int
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceFilter:
+    """Which sentences a read counts or searches; unset fields do not filter. The analysis
+    fields match a sentence when any of its analyses has that value (a topic is the
+    sentence's own topic; a keyword is an overall or a domain keyword). The time range keeps
+    the sentences said during it."""
+
+    project: str | None = None  # the project's name
+    interview_id: str | None = None
+    speaker: str | None = None
+    function: str | None = None
+    purpose: str | None = None
+    topic: str | None = None
+    keyword: str | None = None
+    from_ms: int | None = None
+    to_ms: int | None = None
+
+
+# The dimensions facets count sentences by.
+FacetDimension = Literal["speaker", "function", "structure", "purpose", "topic", "keyword"]
+FACET_DIMENSIONS: tuple[FacetDimension, ...] = get_args(FacetDimension)
+
+
+@dataclass(frozen=True, slots=True)
+class FacetCount:
+    value: str | None  # None: sentences without a speaker
+    sentences: int
+
+
+@dataclass(frozen=True, slots=True)
+class Facets:
+    total: int  # the sentences the filter keeps
+    # Per dimension, its most frequent values, most sentences first (then by value).
+    counts: dict[str, list[FacetCount]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +178,13 @@ class GraphStore(Protocol):
         """The first and last sequence order of the interview's sentences said between
         `from_ms` and `to_ms` (a sentence counts when its time overlaps the range); None
         when none was, or the interview has no times."""
+        ...
+
+    async def facet_counts(
+        self, wanted: SentenceFilter, dimensions: Sequence[str], limit: int
+    ) -> Facets:
+        """How many of the sentences `wanted` keeps have each value of each dimension (of
+        FACET_DIMENSIONS), the `limit` most frequent values per dimension."""
         ...
 
     async def stats(self) -> dict[str, int]:
