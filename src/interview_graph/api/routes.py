@@ -17,10 +17,6 @@ router = APIRouter()
 MAX_PAGE = 1000
 
 
-class Health(BaseModel):
-    status: str
-
-
 class InterviewPage(BaseModel):
     interviews: list[dict[str, Any]]
     next_cursor: str | None  # pass as `cursor` for the next page; null on the last one
@@ -41,19 +37,6 @@ class SentencePage(BaseModel):
 def _graph(request: Request) -> GraphStore:
     graph: GraphStore = request.app.state.graph
     return graph
-
-
-@router.get("/healthz", tags=["operations"])
-async def healthz() -> Health:
-    """The process is alive."""
-    return Health(status="ok")
-
-
-@router.get("/readyz", tags=["operations"])
-async def readyz(request: Request) -> Health:
-    """The graph answers (503 when it does not)."""
-    await _graph(request).stats()
-    return Health(status="ready")
 
 
 @router.get("/api/stats", tags=["graph"])
