@@ -184,6 +184,7 @@ class SQLiteUserStore:
             conn.execute(f"PRAGMA busy_timeout = {_LAST_USED_BUSY_MS}")
             with conn:
                 conn.execute("UPDATE users SET last_used_at = ? WHERE name = ?", (_now(), name))
+            self._data_version = None  # the listing shows it
         except sqlite3.OperationalError:
             self._use_written.pop(name, None)
         finally:
