@@ -8,8 +8,12 @@ SENTENCES analysed sentences, in the embedded FalkorDB or in Neo4j (`--backend`)
 The load generator is a small asyncio HTTP/1.1 client (keep-alive connections, a request in
 flight per connection) rather than httpx: it spends a few tens of microseconds per request, so
 most of the two cores stay with the server. Each scenario runs for `--seconds` after a warm-up
-and reports requests/s and the latency seen by the client (p50/p95):
+and reports requests/s, the latency seen by the client (p50/p95) and the CPU each request
+cost the API processes, the graph server and the load generator (from /proc):
 
+* `smallest read`: the docs' favicon, a file the app serves behind the viewer role: next to
+  nothing but the HTTP server, FastAPI and (in `full`) the token check, access line and
+  request metrics, so `full` minus `bare` is their cost per request;
 * `interviews`: `GET /api/interviews` (the first page of 100 interviews with their counts);
 * `1,000 sentences`: one interview's 1,000 sentences with analyses, one request at a time (the
   latency is the server's time plus a loopback round trip), and the server's own mean time
@@ -19,8 +23,7 @@ and reports requests/s and the latency seen by the client (p50/p95):
 
 Twice: `bare` (no tokens, no access log, no request metrics) and `full` (every request with
 a token, a JSON access line each into a file, request metrics), so their ratio is what the
-three cost. The server's CPU per request (uvicorn workers and the graph server, from /proc)
-and the load generator's are printed beside the rates.
+three cost.
 
 Run: `./run shell bench/api_reads.py [--backend falkordb|neo4j] [--interviews 100]
 [--sentences 1000] [--workers 2] [--connections 16] [--seconds 15] [--data-dir DIR]`.
@@ -88,7 +91,8 @@ class Run:
     requests: int = 0
     latencies_s: list[float] = field(default_factory=list)
     seconds: float = 0.0
-    server_cpu_s: float = 0.0
+    api_cpu_s: float = 0.0
+    graph_cpu_s: float = 0.0
     client_cpu_s: float = 0.0
 
     def row(self, name: str, server_mean: str = "–") -> tuple[str, ...]:
@@ -100,7 +104,8 @@ class Run:
             f"{self.requests / self.seconds:,.0f}",
             f"{p50:.1f}",
             f"{p95:.1f}",
-            f"{self.server_cpu_s / self.requests * 1000:.2f}",
+            f"{self.api_cpu_s / self.requests * 1000:.2f}",
+            f"{self.graph_cpu_s / self.requests * 1000:.2f}",
             f"{self.client_cpu_s / self.requests * 1000:.2f}",
             server_mean,
         )
@@ -109,8 +114,14 @@ class Run:
 Paths = Callable[[random.Random], str]
 
 
+@dataclass(frozen=True)
+class Pids:
+    api: list[int]  # serve and its workers
+    graph: list[int]  # the graph server (FalkorDB's redis-server or Neo4j's JVM)
+
+
 async def load(
-    port: int, headers: bytes, paths: Paths, connections: int, seconds: float, pids: list[int]
+    port: int, headers: bytes, paths: Paths, connections: int, seconds: float, pids: Pids
 ) -> Run:
     """`connections` clients asking for `paths` back to back for `seconds`."""
     opened = [await Connection.open(port) for _ in range(connections)]
@@ -127,11 +138,12 @@ async def load(
             run.latencies_s.append(time.perf_counter() - started)
             run.requests += 1
 
-    server_cpu, client_cpu = cpu_seconds(pids), _own_cpu_s()
+    api_cpu, graph_cpu, client_cpu = cpu_seconds(pids.api), cpu_seconds(pids.graph), _own_cpu_s()
     started = time.perf_counter()
     await asyncio.gather(*(client(c, seed) for seed, c in enumerate(opened)))
     run.seconds = time.perf_counter() - started
-    run.server_cpu_s = cpu_seconds(pids) - server_cpu
+    run.api_cpu_s = cpu_seconds(pids.api) - api_cpu
+    run.graph_cpu_s = cpu_seconds(pids.graph) - graph_cpu
     run.client_cpu_s = _own_cpu_s() - client_cpu
     for connection in opened:
         connection.close()
@@ -152,13 +164,13 @@ class Server:
     port: int
     headers: bytes
 
-    def pids(self, graph_pid: int | None) -> list[int]:
+    def pids(self, graph_pid: int | None) -> Pids:
         children = [
             int(entry.name)
             for entry in Path("/proc").iterdir()
             if entry.name.isdigit() and _parent(int(entry.name)) == self.process.pid
         ]
-        return [self.process.pid, *children, *([graph_pid] if graph_pid else [])]
+        return Pids([self.process.pid, *children], [graph_pid] if graph_pid else [])
 
 
 def _parent(pid: int) -> int | None:
@@ -173,8 +185,9 @@ def serving(env: dict[str, str], workers: int, full: bool, logs: Path) -> Iterat
     """`serve` bare (no tokens, access log or request metrics) or full (all three)."""
     env = dict(env)
     headers = b""
+    user = f"bench-{os.getpid()}"
     if full:
-        token = _cli(["users", "add", f"bench-{os.getpid()}-{time.monotonic_ns()}"], env).strip()
+        token = _cli(["users", "add", user], env).strip()
         headers = f"Authorization: Bearer {token}\r\n".encode()
         env.update(API_ACCESS_LOG="true", API_METRICS="true")
     else:
@@ -189,6 +202,8 @@ def serving(env: dict[str, str], workers: int, full: bool, logs: Path) -> Iterat
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=120)
+            if full:
+                _cli(["users", "remove", user], env)
 
 
 def _wait_until_ready(process: subprocess.Popen[bytes], port: int, headers: bytes) -> None:
@@ -258,11 +273,14 @@ async def metrics_text(server: Server) -> str:
 
 
 async def scenarios(
-    server: Server, pids: list[int], options: argparse.Namespace, full: bool
+    server: Server, pids: Pids, options: argparse.Namespace, full: bool
 ) -> list[tuple[str, ...]]:
     listing = await fetch_json(server.port, "/api/interviews?limit=1000", server.headers)
     ids = [row["interview_id"] for row in listing["interviews"]]  # type: ignore[index]
     sentences = options.sentences
+
+    def favicon(_: random.Random) -> str:
+        return "/static/docs/favicon-32x32.png"
 
     def interviews(_: random.Random) -> str:
         return "/api/interviews"
@@ -297,6 +315,7 @@ async def scenarios(
         mean = f"{(sum1 - sum0) / (count1 - count0) * 1000:.1f} ms"
     rows.append(one_at_a_time.row(f"{mode}: 1,000 sentences, 1 connection", mean))
     for name, paths, connections in [
+        ("smallest read (the docs' favicon)", favicon, options.connections),
         ("interviews", interviews, options.connections),
         ("1,000 sentences", thousand, 4),
         ("mixed reads", mixed, options.connections),
@@ -326,6 +345,8 @@ def corpus(options: argparse.Namespace, env: dict[str, str], data_dir: Path) -> 
 
 def measure(options: argparse.Namespace, env: dict[str, str], data_dir: Path) -> None:
     corpus(options, env, data_dir)
+    if options.build_only:
+        return
     graph_pid = _graph_pid(env, options.neo4j_pid)
     rows: list[tuple[str, ...]] = []
     for full in (False, True):
@@ -334,7 +355,7 @@ def measure(options: argparse.Namespace, env: dict[str, str], data_dir: Path) ->
             time.sleep(1.0)
             pids = server.pids(graph_pid)
             rows += asyncio.run(scenarios(server, pids, options, full))
-    header = ("run", "req/s", "p50 ms", "p95 ms", "server CPU ms/req", "client CPU ms/req")
+    header = ("run", "req/s", "p50 ms", "p95 ms", "CPU ms/req: API", "graph", "client")
     print(table(rows, (*header, "server's mean (/metrics)")))
 
 
@@ -356,6 +377,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--data-dir", type=Path, default=None, help="Keeps a FalkorDB corpus.")
+    parser.add_argument("--build-only", action="store_true", help="Build the corpus and stop.")
     options = parser.parse_args()
     print(machine())
     print(
