@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 
 from interview_graph.graph.cypher import CypherStatements
 from interview_graph.graph.cypher.dialect import FALKORDB, FALKORDB_INDEXES
+from interview_graph.graph.cypher.fulltext import REDISEARCH_WITH_KEPT_SETTINGS
 from interview_graph.graph.cypher_connection import Work
 from interview_graph.graph.cypher_store import CypherGraphStore
 from interview_graph.graph.falkordb_params import params_header
@@ -137,7 +138,9 @@ class FalkorDBGraphStore(CypherGraphStore):
         return rows
 
     def _index_refused(self, error: GraphStoreError) -> bool:
-        return _index_refused(error)
+        """RediSearch refused the query string of a full-text query."""
+        cause = error.__cause__
+        return isinstance(cause, RedisError) and "RediSearch" in str(cause)
 
     # -- schema ----------------------------------------------------------------------------
     async def ensure_schema(self) -> None:
@@ -172,7 +175,7 @@ class FalkorDBGraphStore(CypherGraphStore):
         if ("Sentence", fulltext.reads, "FULLTEXT") not in indexed:
             await self._fill_index_text()
             for statement in fulltext.create:
-                await self._ensure_index(statement)
+                await self._ensure_index(statement, REDISEARCH_WITH_KEPT_SETTINGS)
 
     async def _existing_indexes(self) -> set[tuple[str, str, str]]:
         """(label, property, index type) of every index, types as FalkorDB names them."""
@@ -204,11 +207,13 @@ class FalkorDBGraphStore(CypherGraphStore):
             if c["type"] == "UNIQUE" and len(c["properties"]) == 1
         }
 
-    async def _ensure_index(self, statement: str) -> None:
+    async def _ensure_index(self, statement: str, with_kept_settings: str | None = None) -> None:
         try:
             await self._graph.query(statement)
         except RedisError as exc:
-            if "already indexed" not in str(exc):
+            if with_kept_settings is not None and "override index configuration" in str(exc):
+                await self._ensure_index(with_kept_settings)
+            elif "already indexed" not in str(exc):
                 raise _error(
                     f"{self.location}: ensure_schema", exc, "check the server log"
                 ) from exc
@@ -224,11 +229,6 @@ class FalkorDBGraphStore(CypherGraphStore):
                 raise _error(
                     f"{self.location}: ensure_schema", exc, "check the server log"
                 ) from exc
-
-
-def _index_refused(error: GraphStoreError) -> bool:
-    """RediSearch refused the query string of a full-text query."""
-    return isinstance(error.__cause__, RedisError) and "RediSearch" in str(error.__cause__)
 
 
 def _graph_not_created(exc: RedisError) -> bool:

@@ -4,7 +4,7 @@
 * `pricing tiers` — every word must be in the sentence (in any order);
 * `"brand guidelines"` — a phrase: these words one after the other (punctuation between them
   does not matter, so `"sign on"` also finds "sign-on");
-* `pric*` — a prefix: any word starting with it (at least MIN_PREFIX letters or digits);
+* `pric*` — a prefix: any word starting with it (at least MIN_PREFIX characters);
 * words written together with punctuation, like `sign-on`, `don't` or `(n)-[:R]->(m)`, are a
   phrase of their words; apostrophes, periods and colons inside a word keep it one word, as
   the sentences' words are read.
@@ -34,7 +34,7 @@ SYNTAX_HELP = 'search for words, "a phrase" or a prefix* (e.g. pric*)'
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """A word, a phrase (its words in order) or a prefix (one word of one run)."""
+    """A word, a phrase (its words in order) or a prefix (the start of one word)."""
 
     words: tuple[Word, ...]
     prefix: bool = False
@@ -106,10 +106,10 @@ def _chunk_terms(chunk: str) -> Iterator[Term]:
         yield Term(tuple(found))
         return
     prefix = marked[-1]
-    if len(marked) > 1 or prefix is not found[-1] or len(prefix.runs) > 1:
+    if len(marked) > 1 or prefix is not found[-1]:
         raise SearchSyntaxError(
-            f"{chunk!r}: {PREFIX_MARK} ends a prefix of one word of letters or digits, as in "
-            "pric*; write the other words apart or put them in quotes"
+            f"{chunk!r}: {PREFIX_MARK} ends a prefix, the start of one word, as in pric*; "
+            "write the other words apart or put them in quotes"
         )
     if len(prefix.key) < MIN_PREFIX:
         raise SearchSyntaxError(

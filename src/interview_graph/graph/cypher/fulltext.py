@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import product
 
-from interview_graph.search.query import ParsedQuery, Term
+from interview_graph.search.query import MIN_PREFIX, ParsedQuery, Term
 from interview_graph.search.words import Word
 
 # Alternatives a phrase or a word may take before it is searched more loosely.
@@ -64,6 +64,10 @@ _LUCENE_JOINERS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The joiners a prefix may hold outside quotes (a colon would name a field).
+_LUCENE_PREFIX_JOINERS = frozenset({"'", ".", ",", "\u00b7"})
+
+
 def _lucene_forms(word: Word) -> list[str]:
     """The tokens a word may be in a Lucene index: each apostrophe in any of its forms (or,
     past MAX_FORMS combinations, all apostrophes alike); a joiner Lucene does not keep inside
@@ -99,9 +103,18 @@ def _lucene_any(forms: Sequence[str]) -> str:
     return quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")"
 
 
+def _lucene_prefix(word: Word) -> str:
+    """A prefix in each form its word may take; where a joiner would be query syntax there
+    (a colon), the prefix of its first run, which finds more."""
+    if all(joiner in _LUCENE_PREFIX_JOINERS for joiner in word.joiners):
+        forms = [form + "*" for form in _lucene_forms(word)]
+        return forms[0] if len(forms) == 1 else "(" + " OR ".join(forms) + ")"
+    return f"{word.runs[0]}*"
+
+
 def _lucene_term(term: Term) -> str:
     if term.prefix:
-        return f"+{term.words[0].runs[0]}*"
+        return "+" + _lucene_prefix(term.words[0])
     per_word = [_lucene_forms(word) for word in term.words]
     combinations = 1
     for forms in per_word:
@@ -140,9 +153,12 @@ LUCENE = FullTextIndex(
 
 
 def _redisearch_term(term: Term) -> str:
-    if term.prefix:
-        return f"{term.words[0].runs[0]}*"
     runs = [run for word in term.words for run in word.runs]
+    if term.prefix:
+        # Its runs are tokens of their own: all but the last present, the last a prefix (if
+        # long enough to be one there), which finds more than the prefix.
+        *whole, last = runs
+        return " ".join([*whole, f"{last}*" if len(last) >= MIN_PREFIX else last])
     return runs[0] if len(runs) == 1 else '"' + " ".join(runs) + '"'
 
 
@@ -151,6 +167,11 @@ def render_redisearch(query: ParsedQuery) -> str:
     return " ".join(_redisearch_term(term) for term in query.terms)
 
 
+# FalkorDB keeps a label's full-text settings (language, stop words) when its full-text index
+# is dropped, and refuses to set them again; the index is then created with those kept.
+REDISEARCH_WITH_KEPT_SETTINGS = (
+    "CALL db.idx.fulltext.createNodeIndex('Sentence', {field: 'search_text', nostem: true})"
+)
 REDISEARCH = FullTextIndex(
     create=(
         "CALL db.idx.fulltext.createNodeIndex("
