@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from interview_graph import bootstrap
 from interview_graph.api.routes import router
+from interview_graph.api.search_routes import router as search_router
 from interview_graph.graph.port import GraphStoreError
 from interview_graph.settings import Settings
 
@@ -38,6 +39,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.include_router(router)
+    app.include_router(search_router)
     app.add_exception_handler(GraphStoreError, _graph_unavailable)
     return app
 

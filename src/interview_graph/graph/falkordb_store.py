@@ -11,6 +11,7 @@ constraint refuses all the same becomes NodeExistsError.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,6 +32,8 @@ from interview_graph.graph.port import GraphStoreError, NodeExistsError
 from interview_graph.graph.schema import ID_LABELS, NODE_KEYS
 
 T = TypeVar("T")
+# How long ensure_schema waits for indexes FalkorDB builds over a graph's existing sentences.
+INDEX_BUILD_TIMEOUT_S = 600
 
 
 def _error(
@@ -176,6 +179,26 @@ class FalkorDBGraphStore(CypherGraphStore):
             await self._fill_index_text()
             for statement in fulltext.create:
                 await self._ensure_index(statement, REDISEARCH_WITH_KEPT_SETTINGS)
+            await self._await_sentence_indexes()
+
+    async def _await_sentence_indexes(self) -> None:
+        """Until the Sentence label's indexes answer: created on a graph that holds sentences,
+        FalkorDB builds them in the background, and a search meanwhile finds nothing."""
+        deadline = time.monotonic() + INDEX_BUILD_TIMEOUT_S
+        while True:
+            result = await self._graph.ro_query(
+                "CALL db.indexes() YIELD label, status RETURN label, status"
+            )
+            building = [status for label, status in result.result_set if label == "Sentence"]
+            if all(status == "OPERATIONAL" for status in building):
+                return
+            if time.monotonic() > deadline:
+                raise GraphStoreError(
+                    f"{self.location}: ensure_schema: the sentences' indexes are still being "
+                    f"built after {INDEX_BUILD_TIMEOUT_S} s (status {building}); run the "
+                    "command again to wait on"
+                )
+            await asyncio.sleep(0.05)
 
     async def _existing_indexes(self) -> set[tuple[str, str, str]]:
         """(label, property, index type) of every index, types as FalkorDB names them."""
