@@ -62,13 +62,9 @@ class CypherDialect:
         imports = f"WITH {variables}{separator}" if variables else ""
         return f"CALL {{{separator}{imports}"
 
-    def exists(self, pattern: str) -> str:
-        """A predicate true when `pattern` has a match."""
-        return f"EXISTS {{ {pattern} }}" if self.exists_subqueries else pattern
-
     def not_exists(self, pattern: str) -> str:
         """A predicate true when `pattern` has no match."""
-        return f"NOT {self.exists(pattern)}"
+        return f"NOT EXISTS {{ {pattern} }}" if self.exists_subqueries else f"NOT {pattern}"
 
     def out_degree(self, node: str, rel_type: str) -> str:
         """The number of `rel_type` relationships leaving `node`."""

@@ -1,6 +1,6 @@
-"""The search statement, one text for both backends: the dialect supplies the index's call
-and the existence tests; the filters come from a fixed set of conditions, each reading its
-value from the parameter of its name, and a statement holds only the ones a search uses.
+"""The search statement, one text for both backends: the dialect supplies the index's call;
+the filters come from a fixed set of conditions, each reading its value from the parameter of
+its name, and a statement holds only the ones a search uses.
 
 Candidates are ranked by score (highest first), then by interview id and sequence order, so
 equal scores come in transcript order and pages join up. The interview and project of a
@@ -20,17 +20,19 @@ _PROPERTY_FILTERS: dict[str, str] = {
     "from_ms": "s.start_ms >= $from_ms",
     "to_ms": "s.start_ms < $to_ms",
 }
+# Filters on what a sentence is linked to: a path from the candidate `s` to a node `d` whose
+# name must be the value. Walked from the candidate in the query's main line (both backends
+# expand a batch of candidates at once there; a pattern in a predicate or a comprehension is
+# run candidate by candidate), then each candidate kept once.
 _ANALYSIS = "(s)-[:HAS_ANALYSIS]->(:Analysis)"
-_PATTERN_FILTERS: dict[str, str] = {
-    "project": "(:Project {name: $project})-[:CONTAINS_INTERVIEW]->(:Interview)"
-    "-[:HAS_SENTENCE]->(s)",
-    "function_type": f"{_ANALYSIS}-[:HAS_FUNCTION]->(:FunctionType {{name: $function_type}})",
-    "purpose": f"{_ANALYSIS}-[:HAS_PURPOSE]->(:Purpose {{name: $purpose}})",
-    "topic": f"{_ANALYSIS}-[:MENTIONS_TOPIC]->(:Topic {{name: $topic}})",
-    "keyword": f"{_ANALYSIS}-[:MENTIONS_OVERALL_KEYWORD|MENTIONS_DOMAIN_KEYWORD]->"
-    "({text: $keyword})",
+_LINKED_FILTERS: dict[str, str] = {
+    "project": "(s)<-[:HAS_SENTENCE]-(:Interview)<-[:CONTAINS_INTERVIEW]-(d) WHERE d.name",
+    "function_type": f"{_ANALYSIS}-[:HAS_FUNCTION]->(d) WHERE d.name",
+    "purpose": f"{_ANALYSIS}-[:HAS_PURPOSE]->(d) WHERE d.name",
+    "topic": f"{_ANALYSIS}-[:MENTIONS_TOPIC]->(d) WHERE d.name",
+    "keyword": f"{_ANALYSIS}-[:MENTIONS_OVERALL_KEYWORD|MENTIONS_DOMAIN_KEYWORD]->(d) WHERE d.text",
 }
-FILTERS: tuple[str, ...] = (*_PROPERTY_FILTERS, *_PATTERN_FILTERS)
+FILTERS: tuple[str, ...] = (*_PROPERTY_FILTERS, *_LINKED_FILTERS)
 
 RANK = "score DESC, s.interview_id, s.sequence_order"
 # The columns of a candidate, in the order graph.search_reads unpacks them.
@@ -65,13 +67,18 @@ class SearchStatements:
         unknown = filters - set(FILTERS)
         if unknown:
             raise ValueError(f"unknown search filters {sorted(unknown)}")
-        conditions = [_PROPERTY_FILTERS[name] for name in _PROPERTY_FILTERS if name in filters]
-        conditions += [
-            self.dialect.exists(_PATTERN_FILTERS[name])
-            for name in _PATTERN_FILTERS
+        # The property filters first (cheap, they thin the candidates), then each linked
+        # filter in a step of its own.
+        steps = []
+        properties = [text for name, text in _PROPERTY_FILTERS.items() if name in filters]
+        if properties:
+            steps.append("WITH s, score WHERE " + " AND ".join(properties))
+        steps += [
+            f"MATCH {path} = ${name} WITH DISTINCT s, score"
+            for name, path in _LINKED_FILTERS.items()
             if name in filters
         ]
-        where = "\nWHERE " + "\n  AND ".join(conditions) if conditions else ""
+        where = "".join(f"\n{step}" for step in steps)
         match = (
             f"{self.index.call}{where}\n"
             f"WITH s, score ORDER BY {RANK} SKIP $offset LIMIT $count\n"
