@@ -38,7 +38,7 @@ def served(
 ) -> Iterator[Served]:
     data = tmp_path_factory.mktemp("api") / "data"
     overrides = graph_overrides(request, request.param)
-    env = base_env(data, **overrides)
+    env = base_env(data, **overrides, ENABLE_EVENT_SOURCING="true")
     processed = run_cli(["process", *map(str, FILES), "--project", "demo", "--json"], env)
     assert processed.returncode == 0, processed.stderr
     with pytest.MonkeyPatch.context() as patch:
@@ -96,6 +96,71 @@ def test_sentences_in_pages_are_what_show_prints(served: Served) -> None:
     assert (beyond["sentences"], beyond["next_from"]) == ([], None)
     get(served, "/api/interviews/no-such-interview/sentences", 404)
     get(served, f"/api/interviews/{interview_id}/sentences", 422, limit=10**6)
+
+
+def test_projects_count_what_they_hold(served: Served) -> None:
+    [project] = get(served, "/api/projects")["projects"]
+    assert project["name"] == "demo"
+    assert project["interview_count"] == len(served.files)
+    assert project["sentence_count"] == sum(f["sentences"] for f in served.files)
+
+
+def test_sentences_in_a_time_range_are_those_said_then(served: Served) -> None:
+    vtt = next(f for f in served.files if f["path"].endswith(".vtt"))
+    path = f"/api/interviews/{vtt['interview_id']}/sentences"
+    every = get(served, path, limit=1000)["sentences"]
+    timed = [s for s in every if s["start_ms"] is not None]
+    middle = timed[len(timed) // 2]
+    from_ms, to_ms = middle["start_ms"], middle["start_ms"] + 20_000
+    expected = [
+        s for s in timed if s["start_ms"] <= to_ms and (s["end_ms"] or s["start_ms"]) >= from_ms
+    ]
+    assert expected
+    pages, start = [], 0
+    while start is not None:
+        page = get(served, path, from_ms=from_ms, to_ms=to_ms, limit=2, **{"from": start})
+        pages.extend(page["sentences"])
+        start = page["next_from"]
+    assert pages == expected
+    assert get(served, path, from_ms=10**9)["sentences"] == []
+    get(served, "/api/interviews/no-such-interview/sentences", 404, from_ms=0)
+
+
+def test_a_sentence_comes_with_its_neighbours(served: Served) -> None:
+    interview_id = served.files[0]["interview_id"]
+    every = get(served, f"/api/interviews/{interview_id}/sentences", limit=1000)["sentences"]
+    one = get(served, f"/api/sentences/{every[5]['sentence_id']}", context=2)
+    assert (one["sentence"], one["before"], one["after"]) == (every[5], every[3:5], every[6:8])
+    first = get(served, f"/api/sentences/{every[0]['sentence_id']}", context=3)
+    assert (first["before"], first["after"]) == ([], every[1:4])
+    assert one["interview_id"] == interview_id
+    get(served, "/api/sentences/no-such-sentence", 404)
+
+
+def test_the_event_log_reads_in_pages_with_filters(served: Served) -> None:
+    interview_id = served.files[0]["interview_id"]
+    everything, after = [], 0
+    while after is not None:
+        page = get(served, "/api/events", limit=50, after=after)
+        everything.extend(page["events"])
+        after = page["next_after"]
+    listed = run_cli(["events", "list", "--json"], served.env)
+    assert everything == listed.json()
+
+    history = get(served, f"/api/interviews/{interview_id}/history", limit=1000)
+    own = run_cli(["events", "list", "--interview", interview_id, "--json"], served.env).json()
+    assert history["events"] == own and own
+    assert {e["data"].get("interview_id", e["aggregate_id"]) for e in own} == {interview_id}
+
+    created = get(served, "/api/events", type="InterviewCreated")["events"]
+    assert {e["aggregate_id"] for e in created} == {f["interview_id"] for f in served.files}
+    stream = own[0]["aggregate_type"] + "-" + own[0]["aggregate_id"]
+    assert {e["event_id"] for e in get(served, "/api/events", stream=stream)["events"]} >= {
+        own[0]["event_id"]
+    }
+    run = get(served, "/api/events", correlation=own[0]["correlation_id"], limit=1000)["events"]
+    assert run and {e["correlation_id"] for e in run} == {own[0]["correlation_id"]}
+    get(served, "/api/interviews/no-such-interview/history", 404)
 
 
 def test_stats_health_and_the_openapi_document(served: Served) -> None:
@@ -162,3 +227,27 @@ def test_serve_refuses_an_address_beyond_loopback(tmp_path: Path) -> None:
     refused = run_cli(["serve", "--host", "0.0.0.0"], base_env(tmp_path / "data"))
     assert refused.returncode == 2
     assert "refusing to serve on 0.0.0.0" in refused.stderr
+
+
+def test_facets_count_by_every_dimension_for_a_filter(served: Served) -> None:
+    everything = get(served, "/api/facets", limit=1000)
+    assert everything["total"] == sum(f["sentences"] for f in served.files)
+    assert set(everything["facets"]) == {
+        "speaker", "function", "structure", "purpose", "topic", "keyword",
+    }  # fmt: skip
+    functions = everything["facets"]["function"]
+    assert sum(f["sentences"] for f in functions) == sum(f["analyses"] for f in served.files)
+    counts = [f["sentences"] for f in functions]
+    assert counts == sorted(counts, reverse=True)
+
+    interview_id = served.files[0]["interview_id"]
+    sentences = get(served, f"/api/interviews/{interview_id}/sentences", limit=1000)["sentences"]
+    speaker = next(s["speaker"] for s in sentences if s["speaker"])
+    narrowed = get(served, "/api/facets", interview=interview_id, speaker=speaker, by="function")
+    assert list(narrowed["facets"]) == ["function"]
+    assert narrowed["total"] == sum(1 for s in sentences if s["speaker"] == speaker)
+    top = functions[0]["value"]
+    only = get(served, "/api/facets", function=top, by="function")
+    assert only["facets"]["function"] == [{"value": top, "sentences": functions[0]["sentences"]}]
+    get(served, "/api/facets", 422, by="colour")
+    get(served, "/api/facets", 400, from_ms=10, to_ms=5)

@@ -3,7 +3,8 @@ life (for the embedded FalkorDB that makes the API one of its users, so its idle
 leaves it running) and serves the read routes.
 
 Errors are JSON (`{"detail": ...}`): 404 for an id the graph does not hold, 422 for a bad
-parameter, 503 when the graph does not answer, never a 500 for a store error.
+parameter, 503 when the graph or the event store does not answer, never a 500 for a store
+error.
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from interview_graph import bootstrap
+from interview_graph.api.errors import ERROR_RESPONSES
+from interview_graph.api.event_log import EventLog
+from interview_graph.api.event_routes import router as event_router
 from interview_graph.api.routes import router
 from interview_graph.api.search_routes import router as search_router
+from interview_graph.events.port import EventStoreError
 from interview_graph.graph.port import GraphStoreError
 from interview_graph.settings import Settings
 
@@ -25,9 +30,13 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         bootstrap.ensure_data_dir(settings)
-        async with bootstrap.open_graph_store(settings) as graph:
-            app.state.graph = graph
-            yield
+        app.state.event_log = EventLog(settings)
+        try:
+            async with bootstrap.open_graph_store(settings) as graph:
+                app.state.graph = graph
+                yield
+        finally:
+            await app.state.event_log.close()
 
     # The interactive docs pages load their scripts from a CDN; the browser side of this
     # product ships inside the package, so only the OpenAPI document is served for now.
@@ -35,13 +44,20 @@ def create_app(settings: Settings) -> FastAPI:
         title="interview-graph",
         summary="Read the interviews' graph: interviews, sentences with their analyses, counts.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
         docs_url=None,
         redoc_url=None,
     )
     app.include_router(router)
+    app.include_router(event_router)
     app.include_router(search_router)
     app.add_exception_handler(GraphStoreError, _graph_unavailable)
+    app.add_exception_handler(EventStoreError, _event_store_unavailable)
     return app
+
+
+async def _event_store_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=503, content={"detail": f"the event store failed: {exc}"})
 
 
 async def _graph_unavailable(_request: Request, exc: Exception) -> JSONResponse:

@@ -21,9 +21,20 @@ from typing import Any, ClassVar
 
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
 from interview_graph.graph.cypher import CypherStatements
+from interview_graph.graph.cypher.sentence_filter import facet_statements, filter_params
 from interview_graph.graph.cypher_connection import CypherConnection, Rows, Work
 from interview_graph.graph.export import export_records
-from interview_graph.graph.port import GraphStoreError, InterviewSummary, SentenceView
+from interview_graph.graph.port import (
+    FACET_DIMENSIONS,
+    FacetCount,
+    Facets,
+    GraphStoreError,
+    InterviewSummary,
+    ProjectSummary,
+    SentenceFilter,
+    SentencePlace,
+    SentenceView,
+)
 from interview_graph.graph.projection_writes import (
     checkpoint_position,
     parents_to_check,
@@ -229,6 +240,13 @@ class CypherGraphStore(CypherConnection):
         )
         return {str(row[0]) for row in rows}
 
+    async def list_projects(self) -> list[ProjectSummary]:
+        rows = await self._run_one(
+            self._cypher.reads.list_projects, {}, write=False, operation="list_projects"
+        )
+        projects = [ProjectSummary(str(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rows]
+        return sorted(projects, key=lambda p: (p.name, p.project_id))
+
     async def list_interviews(self) -> list[InterviewSummary]:
         rows = await self._run_one(
             self._cypher.reads.list_interviews, {}, write=False, operation="list_interviews"
@@ -287,6 +305,50 @@ class CypherGraphStore(CypherConnection):
             interview_id=interview_id,
         )
         return sentence_views(sentence_rows, rows_of(analysis_rows), rows_of(dimension_rows))
+
+    async def locate_sentence(self, sentence_id: str) -> SentencePlace | None:
+        rows = await self._run_one(
+            self._cypher.reads.locate_sentence,
+            {"sentence_id": sentence_id},
+            write=False,
+            operation="locate_sentence",
+        )
+        return SentencePlace(str(rows[0][0]), int(rows[0][1])) if rows else None
+
+    async def orders_in_time(
+        self, interview_id: str, from_ms: int, to_ms: int
+    ) -> tuple[int, int] | None:
+        rows = await self._run_one(
+            self._cypher.reads.orders_in_time,
+            {"interview_id": interview_id, "from_ms": from_ms, "to_ms": to_ms},
+            write=False,
+            operation="orders_in_time",
+            interview_id=interview_id,
+        )
+        if not rows or rows[0][0] is None:
+            return None
+        return int(rows[0][0]), int(rows[0][1])
+
+    async def facet_counts(
+        self, wanted: SentenceFilter, dimensions: Sequence[str], limit: int
+    ) -> Facets:
+        params = filter_params(wanted)
+        statements = facet_statements(self._cypher.dialect, frozenset(params))
+        unknown = [d for d in dimensions if d not in FACET_DIMENSIONS]
+        if unknown:
+            raise ValueError(f"facet_counts: unknown dimensions {unknown}; use {FACET_DIMENSIONS}")
+        names = ["total", *dimensions]
+        results = await self._run(
+            [(statements[name], {**params, "limit": limit}) for name in names],
+            write=False,
+            operation="facet_counts",
+            interview_id=wanted.interview_id,
+        )
+        counts = {
+            name: [FacetCount(None if r[0] is None else str(r[0]), int(r[1])) for r in rows]
+            for name, rows in zip(dimensions, results[1:], strict=True)
+        }
+        return Facets(total=int(results[0][0][0]), counts=counts)
 
     async def stats(self) -> dict[str, int]:
         reads = self._cypher.reads

@@ -66,6 +66,10 @@ class CypherDialect:
         """A predicate true when `pattern` has no match."""
         return f"NOT EXISTS {{ {pattern} }}" if self.exists_subqueries else f"NOT {pattern}"
 
+    def exists(self, pattern: str) -> str:
+        """A predicate true when `pattern` has a match."""
+        return f"EXISTS {{ {pattern} }}" if self.exists_subqueries else pattern
+
     def out_degree(self, node: str, rel_type: str) -> str:
         """The number of `rel_type` relationships leaving `node`."""
         if self.exists_subqueries:
