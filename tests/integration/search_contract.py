@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from interview_graph.domain.model import Analysis, InterviewStatus, Sentence
+from interview_graph.domain.model import Analysis, InterviewStatus, Sentence, TopicMention
+from interview_graph.graph.port import SentenceFilter
 from interview_graph.projection.port import ProjectionBatch, ProjectionCheckpoint
 from interview_graph.search.port import SearchHit, SearchQuery, SearchSyntaxError
 from interview_graph.search.words import words
@@ -49,11 +50,19 @@ REPORTS_IN_KICKOFF = (0, 1, 6)
 
 
 def corpus() -> tuple[list[Sentence], list[Analysis]]:
+    """The sentences, and an analysis each whose own topic (level 1) is one of three."""
     sentences = [
         *make_sentences(KICKOFF, len(KICKOFF_TEXTS), KICKOFF_TEXTS),
         *make_sentences(FOLLOW_UP, len(FOLLOW_UP_TEXTS), FOLLOW_UP_TEXTS),
     ]
-    return sentences, [make_analysis(s) for s in sentences]
+    analyses = [
+        dataclasses.replace(
+            make_analysis(s),
+            topics=(TopicMention(f"topic-{s.sequence_order % 3}", 1), TopicMention("wider", 3)),
+        )
+        for s in sentences
+    ]
+    return sentences, analyses
 
 
 async def write_corpus(store: Any) -> None:
@@ -97,8 +106,8 @@ class SentenceSearchContract:
         await write_corpus(store)
         return store
 
-    async def hits(self, store: Any, text: str, **options: Any) -> list[SearchHit]:
-        page = await store.search(SearchQuery(text, limit=100, **options))
+    async def hits(self, store: Any, text: str, **filters: Any) -> list[SearchHit]:
+        page = await store.search(SearchQuery(text, SentenceFilter(**filters), limit=100))
         assert page.next_offset is None
         return list(page.hits)
 
@@ -198,28 +207,30 @@ class SentenceSearchContract:
             ({"project": "Beta"}, lambda s, a: s.interview_id == FOLLOW_UP.interview_id),
             ({"interview_id": KICKOFF.interview_id}, lambda s, a: s.interview_id != FOLLOW_UP.interview_id),  # noqa: E501
             ({"speaker": "Bo"}, lambda s, a: s.speaker == "Bo"),
-            ({"function_type": "interrogative"}, lambda s, a: a.function_type == "interrogative"),
+            ({"function": "interrogative"}, lambda s, a: a.function_type == "interrogative"),
             ({"purpose": "Answer"}, lambda s, a: a.purpose == "Answer"),
-            ({"topic": "topic-3"}, lambda s, a: "topic-3" in {t.name for t in a.topics}),
+            ({"topic": "topic-2"}, lambda s, a: a.topics[0].name == "topic-2"),
             ({"keyword": "kw-2"}, lambda s, a: "kw-2" in a.overall_keywords),
             ({"keyword": "domain-0"}, lambda s, a: "domain-0" in a.domain_keywords),
             (
-                {"project": "Beta", "speaker": "Ana", "topic": "goals"},
-                lambda s, a: s.interview_id == FOLLOW_UP.interview_id and s.speaker == "Ana",
+                {"project": "Beta", "speaker": "Ana", "topic": "topic-0", "keyword": "shared"},
+                lambda s, a: s.interview_id == FOLLOW_UP.interview_id and s.speaker == "Ana"
+                and a.topics[0].name == "topic-0",
             ),
         ]  # fmt: skip
         for options, keep in checks:
             expected = reports_where(keep)
             assert expected, options  # the corpus holds sentences each filter keeps
             assert where(await self.hits(searched, "report", **options)) == expected, options
+        # A topic is the sentence's own, not the wider window's.
+        assert await self.hits(searched, "report", topic="wider") == []
 
-    async def test_the_time_range_bounds_start_times(self, searched: Any) -> None:
+    async def test_the_time_range_keeps_the_sentences_said_during_it(self, searched: Any) -> None:
+        # Sentence n is said from n * 1000 to n * 1000 + 900 ms; one overlapping counts.
         found = await self.hits(searched, "report", from_ms=2000, to_ms=6000)
-        assert where(found) == follow_up(2, 3, 4, 5)
-        assert where(await self.hits(searched, "report", from_ms=6000)) == kickoff(6) | follow_up(
-            *range(6, 12)
-        )
-        assert where(await self.hits(searched, "report", to_ms=1000)) == kickoff(0) | follow_up(0)
+        assert where(found) == kickoff(6) | follow_up(2, 3, 4, 5, 6)
+        assert where(await self.hits(searched, "report", from_ms=6950)) == follow_up(*range(7, 12))
+        assert where(await self.hits(searched, "report", to_ms=999)) == kickoff(0) | follow_up(0)
 
     async def test_filter_values_are_values(self, searched: Any) -> None:
         for value in ("Bo' OR 1=1 //", '"}) RETURN 1 //', "$speaker"):

@@ -185,8 +185,7 @@ async def test_a_run_of_candidates_that_are_no_hits_ends_a_page_short() -> None:
 
 
 def test_a_query_checks_its_page_and_range() -> None:
-    for bad in ({"limit": 0}, {"limit": 101}, {"offset": -1}, {"offset": 10_001},
-                {"from_ms": -5}, {"from_ms": 10, "to_ms": 10}):  # fmt: skip
+    for bad in ({"limit": 0}, {"limit": 101}, {"offset": -1}, {"offset": 10_001}):
         with pytest.raises(ValueError):
             SearchQuery("x", **bad)  # type: ignore[arg-type]
     assert ParsedQuery(()) == ParsedQuery(())

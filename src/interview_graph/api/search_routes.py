@@ -3,19 +3,22 @@ language of search.query, with the same filters and JSON as `interview-graph sea
 
 Pages come in rank order; pass a page's `next_cursor` back as `cursor` for the next one. A
 search that cannot be read (or a cursor no search gave) is a 400 whose detail says what to
-change, never a 500; a parameter of the wrong type or out of range is a 422.
+change, never a 500; a parameter of the wrong type or out of range is a 422. The filter is
+the one every route that narrows sentences takes (api.filters).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from interview_graph import bootstrap
+from interview_graph.api.filters import sentence_filter
+from interview_graph.graph.port import SentenceFilter
 from interview_graph.search.json_form import cursor_offset, page_json
-from interview_graph.search.port import DEFAULT_LIMIT, MAX_LIMIT, SearchQuery, SearchSyntaxError
+from interview_graph.search.port import DEFAULT_LIMIT, MAX_LIMIT, SearchQuery
 
 router = APIRouter()
 
@@ -41,15 +44,7 @@ class SearchResults(BaseModel):
     next_cursor: str | None  # pass as `cursor` for the next page; null on the last one
 
 
-class ErrorDetail(BaseModel):
-    detail: str
-
-
-@router.get(
-    "/api/search",
-    tags=["search"],
-    responses={400: {"model": ErrorDetail, "description": "A search that cannot be read."}},
-)
+@router.get("/api/search", tags=["search"])
 async def search(
     request: Request,
     q: Annotated[
@@ -59,42 +54,17 @@ async def search(
             "case does not matter, punctuation only separates words."
         ),
     ],
-    project: Annotated[str | None, Query(description="Only this project (its name).")] = None,
-    interview: Annotated[str | None, Query(description="Only this interview (its id).")] = None,
-    speaker: Annotated[str | None, Query(description="Only this speaker.")] = None,
-    function_type: Annotated[
-        str | None, Query(alias="function", description="Only this function type.")
-    ] = None,
-    purpose: Annotated[str | None, Query(description="Only this purpose.")] = None,
-    topic: Annotated[str | None, Query(description="Only this topic.")] = None,
-    keyword: Annotated[
-        str | None, Query(description="Only this keyword (overall or domain).")
-    ] = None,
-    from_ms: Annotated[
-        int | None, Query(ge=0, description="Only sentences starting at or after (ms).")
-    ] = None,
-    to_ms: Annotated[
-        int | None, Query(ge=0, description="Only sentences starting before (ms).")
-    ] = None,
+    wanted: Annotated[SentenceFilter, Depends(sentence_filter)],
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the page before.")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=40, description="`next_cursor` of the page before.")
+    ] = None,
 ) -> SearchResults:
     """Sentences matching a search, best first, each with its interview and the character
-    spans of its matched words."""
+    spans of its matched words; the filter narrows them as it narrows facets."""
     try:
-        offset = cursor_offset(cursor)
-    except ValueError as exc:
-        raise HTTPException(400, str(exc)) from exc
-    try:
-        query = SearchQuery(
-            q, project=project, interview_id=interview, speaker=speaker,
-            function_type=function_type, purpose=purpose, topic=topic, keyword=keyword,
-            from_ms=from_ms, to_ms=to_ms, limit=limit, offset=offset,
-        )  # fmt: skip
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from exc
-    try:
+        query = SearchQuery(q, wanted, limit=limit, offset=cursor_offset(cursor))
         page = await bootstrap.sentence_search(request.app.state.graph).search(query)
-    except SearchSyntaxError as exc:
+    except ValueError as exc:  # SearchSyntaxError too
         raise HTTPException(400, str(exc)) from exc
     return SearchResults.model_validate(page_json(page))

@@ -29,7 +29,7 @@ from interview_graph.cli.interview_ids import (
     interview_id_value,
     resolve_interview_id,
 )
-from interview_graph.graph.port import GraphStore, GraphStoreError
+from interview_graph.graph.port import GraphStore, GraphStoreError, SentenceFilter
 from interview_graph.search.json_form import cursor_offset, next_cursor, page_json
 from interview_graph.search.port import (
     DEFAULT_LIMIT,
@@ -60,19 +60,21 @@ def search(
         ),
     ] = None,
     speaker: Annotated[str | None, typer.Option(help="Only this speaker's sentences.")] = None,
-    function_type: Annotated[
-        str | None, typer.Option("--function", help="Only this function, e.g. interrogative.")
+    function: Annotated[
+        str | None, typer.Option(help="Only this function type, e.g. interrogative.")
     ] = None,
-    purpose: Annotated[str | None, typer.Option(help="Only this purpose, e.g. Answer.")] = None,
-    topic: Annotated[str | None, typer.Option(help="Only sentences on this topic.")] = None,
+    purpose: Annotated[str | None, typer.Option(help="Only this purpose, e.g. Objection.")] = None,
+    topic: Annotated[
+        str | None, typer.Option(help="Only sentences whose own topic this is, e.g. tools.")
+    ] = None,
     keyword: Annotated[
         str | None, typer.Option(help="Only sentences with this keyword (overall or domain).")
     ] = None,
     from_ms: Annotated[
-        int | None, typer.Option("--from-ms", min=0, help="Only sentences starting at or after.")
+        int | None, typer.Option("--from-ms", min=0, help="Only sentences said from this time on.")
     ] = None,
     to_ms: Annotated[
-        int | None, typer.Option("--to-ms", min=0, help="Only sentences starting before.")
+        int | None, typer.Option("--to-ms", min=0, help="Only sentences said up to this time.")
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=MAX_LIMIT, help="Hits per page.")] = (
         DEFAULT_LIMIT
@@ -86,13 +88,15 @@ def search(
     ] = False,
 ) -> None:
     """Search every interview's sentences; the best matches first, a page at a time."""
+    if from_ms is not None and to_ms is not None and from_ms > to_ms:
+        _usage_error(f"--from-ms {from_ms} is after --to-ms {to_ms}")
+    wanted = SentenceFilter(
+        project=project, speaker=speaker, function=function, purpose=purpose, topic=topic,
+        keyword=keyword, from_ms=from_ms, to_ms=to_ms,
+    )  # fmt: skip
     try:
         parse_query(query)  # a search that cannot be read fails before anything opens
-        searched = SearchQuery(
-            query, project=project, speaker=speaker, function_type=function_type,
-            purpose=purpose, topic=topic, keyword=keyword, from_ms=from_ms, to_ms=to_ms,
-            limit=limit, offset=cursor_offset(cursor),
-        )  # fmt: skip
+        searched = SearchQuery(query, wanted, limit=limit, offset=cursor_offset(cursor))
     except ValueError as exc:  # SearchSyntaxError too
         _usage_error(str(exc))
     page = asyncio.run(_search(searched, interview))
@@ -116,7 +120,7 @@ async def _search(query: SearchQuery, interview: str | None) -> SearchPage:
         async with bootstrap.open_graph_store(settings) as graph:
             if interview is not None:
                 interview_id = await resolve_interview_id(interview, in_graph(graph))
-                query = replace(query, interview_id=interview_id)
+                query = replace(query, filter=replace(query.filter, interview_id=interview_id))
             return await _page(graph, query)
     except GraphStoreError as exc:
         render.err_console.print(f"[red]graph error:[/] {escape(str(exc))}")

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from interview_graph.graph.cypher.search import FILTERS, SearchStatements
+from interview_graph.graph.cypher.search import SearchStatements
+from interview_graph.graph.cypher.sentence_filter import filter_params
 from interview_graph.graph.port import GraphStoreError
 from interview_graph.search.paging import collect_page
 from interview_graph.search.port import SearchHit, SearchPage, SearchQuery, SearchSyntaxError
@@ -19,17 +20,11 @@ ReadRows = Callable[[str, Mapping[str, Any]], Awaitable[list[Any]]]
 IndexRefused = Callable[[GraphStoreError], bool]
 
 
-def filter_values(query: SearchQuery) -> dict[str, Any]:
-    """The filters a search sets, by name (each the parameter of its condition)."""
-    values = {name: getattr(query, name) for name in FILTERS}
-    return {name: value for name, value in values.items() if value is not None}
-
-
 async def search_page(
     statements: SearchStatements, read: ReadRows, refused: IndexRefused, query: SearchQuery
 ) -> SearchPage:
     parsed = parse_query(query.text)
-    filters = filter_values(query)
+    filters = filter_params(query.filter)
     statement = statements.candidates(frozenset(filters))
     params = {**filters, "index_query": statements.index.render(parsed)}
 

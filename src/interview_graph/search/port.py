@@ -9,8 +9,10 @@ module loads no database driver.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
+
+from interview_graph.graph.port import SentenceFilter
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -25,24 +27,12 @@ class SearchSyntaxError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SearchQuery:
-    """What to search for, where, and which page.
-
-    `from_ms` and `to_ms` bound the sentences' start times: from_ms <= start_ms < to_ms (a
-    sentence without a start time is left out once either is given). The other filters are
-    exact values: the project's name, the interview's full id, the speaker as the transcript
-    names them, and an analysis' function type, purpose, topic or keyword (overall or domain).
-    `offset` is a page's start as a previous page's `next_offset` gave it."""
+    """What to search for, among which sentences (the filter every read that narrows sentences
+    shares), and which page: `offset` is where a previous page's `next_offset` said the next
+    one starts."""
 
     text: str
-    project: str | None = None
-    interview_id: str | None = None
-    speaker: str | None = None
-    function_type: str | None = None
-    purpose: str | None = None
-    topic: str | None = None
-    keyword: str | None = None
-    from_ms: int | None = None
-    to_ms: int | None = None
+    filter: SentenceFilter = field(default_factory=SentenceFilter)
     limit: int = DEFAULT_LIMIT
     offset: int = 0
 
@@ -53,14 +43,6 @@ class SearchQuery:
             raise ValueError(
                 f"offset {self.offset}: pages start within the first {MAX_OFFSET:,} matches; "
                 "narrow the search with more words or filters"
-            )
-        for name in ("from_ms", "to_ms"):
-            value = getattr(self, name)
-            if value is not None and value < 0:
-                raise ValueError(f"{name} {value}: a time in milliseconds is 0 or more")
-        if self.from_ms is not None and self.to_ms is not None and self.from_ms >= self.to_ms:
-            raise ValueError(
-                f"from_ms {self.from_ms} is not before to_ms {self.to_ms}: the range is empty"
             )
 
 

@@ -1,6 +1,6 @@
-"""The search statement, one text for both backends: the dialect supplies the index's call;
-the filters come from a fixed set of conditions, each reading its value from the parameter of
-its name, and a statement holds only the ones a search uses.
+"""The search statement, one text for both backends: the dialect supplies the index's call,
+the sentence filter (graph.cypher.sentence_filter) the steps that narrow the candidates, each
+reading its value from a parameter, and a statement holds only the ones a search uses.
 
 Candidates are ranked by score (highest first), then by interview id and sequence order, so
 equal scores come in transcript order and pages join up. The interview and project of a
@@ -12,27 +12,7 @@ from __future__ import annotations
 from functools import cache
 
 from interview_graph.graph.cypher.dialect import CypherDialect
-
-# Filter -> condition on the candidate sentence `s` (every filter is a query parameter).
-_PROPERTY_FILTERS: dict[str, str] = {
-    "interview_id": "s.interview_id = $interview_id",
-    "speaker": "s.speaker = $speaker",
-    "from_ms": "s.start_ms >= $from_ms",
-    "to_ms": "s.start_ms < $to_ms",
-}
-# Filters on what a sentence is linked to: a path from the candidate `s` to a node `d` whose
-# name must be the value. Walked from the candidate in the query's main line (both backends
-# expand a batch of candidates at once there; a pattern in a predicate or a comprehension is
-# run candidate by candidate), then each candidate kept once.
-_ANALYSIS = "(s)-[:HAS_ANALYSIS]->(:Analysis)"
-_LINKED_FILTERS: dict[str, str] = {
-    "project": "(s)<-[:HAS_SENTENCE]-(:Interview)<-[:CONTAINS_INTERVIEW]-(d) WHERE d.name",
-    "function_type": f"{_ANALYSIS}-[:HAS_FUNCTION]->(d) WHERE d.name",
-    "purpose": f"{_ANALYSIS}-[:HAS_PURPOSE]->(d) WHERE d.name",
-    "topic": f"{_ANALYSIS}-[:MENTIONS_TOPIC]->(d) WHERE d.name",
-    "keyword": f"{_ANALYSIS}-[:MENTIONS_OVERALL_KEYWORD|MENTIONS_DOMAIN_KEYWORD]->(d) WHERE d.text",
-}
-FILTERS: tuple[str, ...] = (*_PROPERTY_FILTERS, *_LINKED_FILTERS)
+from interview_graph.graph.cypher.sentence_filter import narrowing
 
 RANK = "score DESC, s.interview_id, s.sequence_order"
 # The columns of a candidate, in the order graph.search_reads unpacks them.
@@ -62,23 +42,9 @@ class SearchStatements:
         )
 
     def _candidates(self, filters: frozenset[str]) -> str:
-        """Candidates for $index_query passing `filters`, ranked, from $offset on, at most
-        $count of them; unpacked with `dialect.rows_of`."""
-        unknown = filters - set(FILTERS)
-        if unknown:
-            raise ValueError(f"unknown search filters {sorted(unknown)}")
-        # The property filters first (cheap, they thin the candidates), then each linked
-        # filter in a step of its own.
-        steps = []
-        properties = [text for name, text in _PROPERTY_FILTERS.items() if name in filters]
-        if properties:
-            steps.append("WITH s, score WHERE " + " AND ".join(properties))
-        steps += [
-            f"MATCH {path} = ${name} WITH DISTINCT s, score"
-            for name, path in _LINKED_FILTERS.items()
-            if name in filters
-        ]
-        where = "".join(f"\n{step}" for step in steps)
+        """Candidates for $index_query that the sentence filter with these set fields keeps,
+        ranked, from $offset on, at most $count of them; unpacked with `dialect.rows_of`."""
+        where = narrowing(filters, "s, score")
         match = (
             f"{self.index.call}{where}\n"
             f"WITH s, score ORDER BY {RANK} SKIP $offset LIMIT $count\n"
