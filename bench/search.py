@@ -16,8 +16,9 @@ The naive peer finds the first page by `toLower(s.text) CONTAINS $word` over eve
 (no index), in the same order.
 
 Run: `./run shell bench/search.py [--backend falkordb|neo4j|both] [--interviews 20]
-[--sentences 5000] [--rounds 50]` (Neo4j is started from the Maven artifacts, as the other
-benchmarks do, unless NEO4J_URI names one).
+[--sentences 5000] [--rounds 50] [--data-dir DIR]` (Neo4j is started from the Maven artifacts,
+as the other benchmarks do, unless NEO4J_URI names one; a given DIR keeps FalkorDB's corpus
+for the next run).
 """
 
 from __future__ import annotations
@@ -40,11 +41,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import bench_neo4j, machine, settle, table
-from bench.embedded_scale import analysed_template, interview_copy, write_copies
+from bench.embedded_scale import BUILT_MARKER, analysed_template, interview_copy, write_copies
 
 from interview_graph import bootstrap
 from interview_graph.domain.model import Analysis, Sentence
 from interview_graph.graph.cypher.search import CANDIDATE_COLUMNS, RANK
+from interview_graph.graph.port import SentenceFilter
 from interview_graph.search.port import SearchQuery
 from interview_graph.search.words import words
 from interview_graph.settings import Settings
@@ -110,7 +112,7 @@ def kinds(corpus: Corpus, first_interview: str) -> list[Kind]:
     topic = Counter(t.name for a in analyses for t in a.topics).most_common(1)[0][0]
 
     def query(text: str, **filters: Any) -> SearchQuery:
-        return SearchQuery(text, limit=PAGE, **filters)
+        return SearchQuery(text, SentenceFilter(**filters), limit=PAGE)
 
     return [
         Kind("very common word", query("the")),
@@ -122,7 +124,7 @@ def kinds(corpus: Corpus, first_interview: str) -> list[Kind]:
         Kind("prefix of synthetic words", query(f"{middling[:3]}*")),
         Kind("common word + speaker", query("report", speaker="Participant")),
         Kind("common word + interview", query("report", interview_id=first_interview)),
-        Kind("common word + function", query("report", function_type="interrogative")),
+        Kind("common word + function", query("report", function="interrogative")),
         Kind("common word + topic", query("report", topic=topic)),
         Kind("common word + project", query("report", project="scale")),
         Kind("common word + time range", query("report", from_ms=600_000, to_ms=1_200_000)),
@@ -169,8 +171,8 @@ async def measure(graph: Any, corpus: Corpus, rounds: int) -> list[tuple[str, ..
         p50, p95 = percentiles(timings)
         shown = kind.query.text + "".join(
             f" {name}={value}"
-            for name, value in dataclasses.asdict(kind.query).items()
-            if name not in ("text", "limit", "offset") and value is not None
+            for name, value in dataclasses.asdict(kind.query.filter).items()
+            if value is not None
         )
         rows.append(
             (kind.name, shown[:60], holding(corpus, kind.query, key_counts, total),
@@ -191,11 +193,14 @@ async def measure(graph: Any, corpus: Corpus, rounds: int) -> list[tuple[str, ..
 
 
 @contextmanager
-def backend_settings(backend: str) -> Iterator[tuple[Settings, int | None]]:
-    """Settings for a fresh graph of the backend, and the server's pid to settle on."""
+def backend_settings(backend: str, kept: Path | None) -> Iterator[tuple[Settings, int | None]]:
+    """Settings for a fresh graph of the backend (FalkorDB: in `kept`, when given, which
+    keeps it for the next run), and the server's pid to settle on."""
     if backend == "falkordb":
-        with tempfile.TemporaryDirectory(prefix="ig-bench-search-") as data:
-            yield Settings(DATA_DIR=Path(data), FALKORDB_IDLE_SECONDS=0), None
+        with tempfile.TemporaryDirectory(prefix="ig-bench-search-") as scratch:
+            data = kept or Path(scratch)
+            data.mkdir(parents=True, exist_ok=True)
+            yield Settings(DATA_DIR=data, FALKORDB_IDLE_SECONDS=0), None
         return
     with (
         tempfile.TemporaryDirectory(prefix="ig-bench-search-") as data,
@@ -207,15 +212,21 @@ def backend_settings(backend: str) -> Iterator[tuple[Settings, int | None]]:
         yield Settings(DATA_DIR=Path(data), GRAPH_BACKEND="neo4j", **env), pid
 
 
-async def run_backend(backend: str, corpus: Corpus, copies: int, rounds: int) -> None:
-    with backend_settings(backend) as (settings, pid):
+async def run_backend(
+    backend: str, corpus: Corpus, copies: int, rounds: int, kept: Path | None
+) -> None:
+    written = len(corpus.template[0]) * copies
+    with backend_settings(backend, kept) as (settings, pid):
         bootstrap.ensure_data_dir(settings)
+        built = settings.data_dir / BUILT_MARKER
         async with bootstrap.open_graph_store(settings) as graph:
-            started = time.perf_counter()
-            await write_copies(graph, copies, corpus.template, corpus.vary)
-            written = len(corpus.template[0]) * copies
-            seconds = time.perf_counter() - started
-            print(f"{backend}: wrote {written:,} sentences in {seconds:.0f} s")
+            if not built.exists():
+                started = time.perf_counter()
+                await write_copies(graph, copies, corpus.template, corpus.vary)
+                seconds = time.perf_counter() - started
+                print(f"{backend}: wrote {written:,} sentences in {seconds:.0f} s")
+                if kept is not None:
+                    built.write_text(f"{copies} x {len(corpus.template[0])}\n")
             settle(pid)
             rows = await measure(graph, corpus, rounds)
     header = ("search", "query", "sentences holding it", "hits", "p50 ms", "p95 ms")
@@ -229,7 +240,7 @@ async def main_async(options: argparse.Namespace) -> None:
     corpus = make_corpus(template, options.interviews)
     backends = ("falkordb", "neo4j") if options.backend == "both" else (options.backend,)
     for backend in backends:
-        await run_backend(backend, corpus, options.interviews, options.rounds)
+        await run_backend(backend, corpus, options.interviews, options.rounds, options.data_dir)
 
 
 def main() -> None:
@@ -238,6 +249,10 @@ def main() -> None:
     parser.add_argument("--interviews", type=int, default=20)
     parser.add_argument("--sentences", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument(
+        "--data-dir", type=Path, default=None,
+        help="FalkorDB: build the corpus here once and search it again on the next runs.",
+    )  # fmt: skip
     options = parser.parse_args()
     print(machine())
     asyncio.run(main_async(options))
