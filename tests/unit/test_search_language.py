@@ -29,6 +29,8 @@ def test_words_follow_unicode_word_boundaries() -> None:
     assert index_text(text) == (
         "don t say o brien s e g 3 5 or 1 000 at 10 30 école 漢 字 sign on foo_bar"
     )
+    # A word holds a letter or a digit: a lone underscore is none.
+    assert [w.key for w in words("a _ b ___ foo_bar")] == ["a", "b", "foo_bar"]
     # Lower case one character at a time, as both indexes make it.
     assert [w.key for w in words("ΣΊΣΥΦΟΣ İstanbul Straße")] == ["σίσυφοσ", "istanbul", "straße"]
 
@@ -69,6 +71,7 @@ def test_query_syntax_of_any_language_is_punctuation() -> None:
         ("", "empty"),
         ("  \t ", "empty"),
         ("!!! ... ---", "no word to search for"),
+        ("_ __", "no word to search for"),
         ('"brand guidelines', "unbalanced quote"),
         ('a "b" "c', "unbalanced quote"),
         ("*", "lone '*'"),

@@ -104,7 +104,7 @@ def search(
         render.print_json(page_json(page))
         return
     if not page.hits:
-        render.err_console.print(f"no sentence matches {escape(query)!r}", highlight=False)
+        render.err_console.print(Text(f"no sentence matches {query!r}"))
     else:
         render.console.print(hits_table(page))
     following = next_cursor(page)

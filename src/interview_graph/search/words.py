@@ -55,13 +55,14 @@ def _patterns() -> tuple[regex.Pattern[str], regex.Pattern[str]]:
 
 
 def words(text: str) -> list[Word]:
-    """The words of `text`, in order, with their spans in it."""
+    """The words of `text`, in order, with their spans in it: its word segments holding a
+    letter or a digit (a lone "_" is none)."""
     segment, run = _patterns()
     found = []
     for match in segment.finditer(text):
         key = fold(match.group())
         runs = run.findall(key)
-        if runs:
+        if any(character.isalnum() for character in key):
             joiners = tuple(run.split(key)[1:-1]) if len(runs) > 1 else ()
             found.append(Word(key, tuple(runs), joiners, match.start(), match.end()))
     return found
@@ -70,7 +71,4 @@ def words(text: str) -> list[Word]:
 def index_text(text: str) -> str:
     """What FalkorDB's full-text index reads for a sentence: the runs of its words, one space
     apart, which its tokenizer takes as they are."""
-    segment, run = _patterns()
-    return " ".join(
-        [part for match in segment.finditer(text) for part in run.findall(fold(match.group()))]
-    )
+    return " ".join([run for word in words(text) for run in word.runs])
