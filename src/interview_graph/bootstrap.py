@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from interview_graph.pipeline.interview_lock import InterviewLocks
     from interview_graph.pipeline.service import Segmenter
     from interview_graph.projection.port import ProjectionGraph
+    from interview_graph.search.port import SentenceSearch
 
 DEFAULT_SQLITE_EVENTS_FILE = "events.sqlite3"
 KURRENTDB_SCHEMES = frozenset(
@@ -58,6 +59,16 @@ def graph_store_for(settings: Settings) -> ProjectionGraph:
             database=settings.neo4j_database,
         )
     return _falkordb_store(settings, settings.falkordb_graph)
+
+
+def sentence_search(graph: GraphStore) -> SentenceSearch:
+    """The search over an open graph: each graph store is its own search adapter, through its
+    database's full-text index (created by ensure_schema)."""
+    from interview_graph.search.port import SentenceSearch
+
+    if not isinstance(graph, SentenceSearch):
+        raise TypeError(f"the {graph.backend} graph store offers no search")
+    return graph
 
 
 def _falkordb_store(settings: Settings, graph_name: str) -> ProjectionGraph:

@@ -30,6 +30,7 @@ from interview_graph.api.event_routes import router as event_router
 from interview_graph.api.observe import RequestObserver, enable_access_log, metrics_router
 from interview_graph.api.probes import probe_router
 from interview_graph.api.routes import router
+from interview_graph.api.search_routes import router as search_router
 from interview_graph.api.users_routes import users_router
 from interview_graph.auth.roles import Role
 from interview_graph.auth.users import UserStoreError
@@ -76,6 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(probe_router)  # open: probes carry no credentials
     app.include_router(router, dependencies=VIEWER, responses=AUTH_RESPONSES)
     app.include_router(event_router, dependencies=VIEWER, responses=AUTH_RESPONSES)
+    app.include_router(search_router, dependencies=VIEWER, responses=AUTH_RESPONSES)
     app.include_router(metrics_router, dependencies=VIEWER, responses=AUTH_RESPONSES)
     app.include_router(docs_router, dependencies=VIEWER, responses=AUTH_RESPONSES)
     app.include_router(users_router, dependencies=ADMIN, responses=AUTH_RESPONSES)

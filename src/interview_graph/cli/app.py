@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("read_cmd", "read_app"),
     "export": ("read_cmd", "read_app"),
     "stats": ("read_cmd", "read_app"),
+    "search": ("search_cmd", "search_app"),
     "rebuild": ("projection_cmd", "projection_app"),
     "project": ("projection_cmd", "projection_app"),
     "verify": ("projection_cmd", "projection_app"),

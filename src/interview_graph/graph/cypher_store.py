@@ -43,6 +43,7 @@ from interview_graph.graph.projection_writes import (
     write_projected_rows,
 )
 from interview_graph.graph.read_rows import interview_from_row, interview_summary, sentence_views
+from interview_graph.graph.search_reads import search_page
 from interview_graph.graph.write_plans import BatchPlan, RunQuery, analysis_plan, sentence_plan
 from interview_graph.graph.write_rows import analysis_write_row, interview_params, sentence_row
 from interview_graph.projection.port import (
@@ -50,17 +51,22 @@ from interview_graph.projection.port import (
     ProjectionBatch,
     ProjectionCheckpoint,
 )
+from interview_graph.search.port import SearchPage, SearchQuery
+from interview_graph.search.words import index_text
 
 # Deletes and wipes run in bounded chunks, each its own write.
 DELETE_CHUNK = 5000
 WIPE_CHUNK = 10_000
+# Sentences given their index text per write when an existing graph gains its full-text index.
+INDEX_TEXT_CHUNK = 1000
 # The LIMIT of an unpaged read: more rows than any interview holds, and within 32 bits
 # (FalkorDB returns no row at all for a LIMIT of 2**62).
 ALL_ROWS = 2**31 - 1
 
 
 class CypherGraphStore(CypherConnection):
-    """A GraphStore and ProjectionTarget over Cypher. Open it with `async with`."""
+    """A GraphStore, ProjectionTarget and SentenceSearch over Cypher. Open it with
+    `async with`."""
 
     backend: str  # "neo4j" | "falkordb"
     _cypher: ClassVar[CypherStatements]
@@ -69,7 +75,13 @@ class CypherGraphStore(CypherConnection):
 
     @abstractmethod
     async def ensure_schema(self) -> None:
-        """Create uniqueness constraints / indexes on every id; safe to call every run."""
+        """Create uniqueness constraints / indexes on every id and the sentences' full-text
+        index; safe to call every run."""
+
+    @property
+    def _writes_index_text(self) -> bool:
+        """Sentences are written with the text their full-text index reads."""
+        return self._cypher.search.index.reads_index_text
 
     # -- writes ----------------------------------------------------------------------------
     async def write_interview(self, interview: Interview) -> None:
@@ -84,7 +96,7 @@ class CypherGraphStore(CypherConnection):
     async def write_sentences(self, sentences: Sequence[Sentence], filename: str) -> None:
         if not sentences:
             return
-        rows = [sentence_row(s) for s in sentences]
+        rows = [sentence_row(s, index_text=self._writes_index_text) for s in sentences]
         interview_id = sentences[0].interview_id
         cypher = self._cypher.writes
         written, _ = await self._write_batch(
@@ -354,11 +366,51 @@ class CypherGraphStore(CypherConnection):
             query, params, write=False, operation="export", interview_id=params.get("interview_id")
         )
 
+    # -- search ----------------------------------------------------------------------------
+    async def search(self, query: SearchQuery) -> SearchPage:
+        return await search_page(self._cypher.search, self._search_rows, self._index_refused, query)
+
+    async def _search_rows(self, query: str, params: Mapping[str, Any]) -> list[Any]:
+        rows = await self._run_one(query, params, write=False, operation="search")
+        return self._cypher.dialect.rows_of(rows)
+
+    def _index_refused(self, error: GraphStoreError) -> bool:
+        """The full-text index refused its query string (a backend knows its errors)."""
+        return False
+
+    async def _fill_index_text(self) -> int:
+        """Give every sentence lacking it the text the full-text index reads, interview by
+        interview: a graph written before the index existed gains it this way. Returns how
+        many sentences were given one."""
+        statements = self._cypher.search
+        interviews = await self._run_one(
+            statements.interview_ids, {}, write=False, operation="ensure_schema"
+        )
+        filled = 0
+        for (interview_id,) in interviews:
+            rows = await self._run_one(
+                statements.sentences_without_index_text, {"interview_id": interview_id},
+                write=False, operation="ensure_schema", interview_id=interview_id,
+            )  # fmt: skip
+            for start in range(0, len(rows), INDEX_TEXT_CHUNK):
+                chunk = [
+                    {"sentence_id": sentence_id, "index_text": index_text(text)}
+                    for sentence_id, text in rows[start : start + INDEX_TEXT_CHUNK]
+                ]
+                await self._run_one(
+                    statements.set_index_text, {"rows": chunk},
+                    write=True, operation="ensure_schema", interview_id=interview_id,
+                )  # fmt: skip
+            filled += len(rows)
+        return filled
+
     # -- projection target -----------------------------------------------------------------
     def prepare_projection_batch(
         self, batch: ProjectionBatch, checkpoint: ProjectionCheckpoint
     ) -> PreparedBatch:
-        return PreparedBatch(checkpoint, projection_params(batch, checkpoint))
+        return PreparedBatch(
+            checkpoint, projection_params(batch, checkpoint, index_text=self._writes_index_text)
+        )
 
     async def apply_projection_batch(
         self, batch: ProjectionBatch, checkpoint: ProjectionCheckpoint

@@ -83,3 +83,44 @@ def facet_statements(dialect: CypherDialect, fields: frozenset[str]) -> dict[str
             f"WITH {value} AS value, count(DISTINCT s) AS sentences\n{_TOP_VALUES}"
         )
     return statements
+
+
+# --- the filter on sentences a statement has bound already (a search's candidates) ----------
+# The properties first (cheap, they thin the rows); then each linked field as a walk out from
+# `s` in the statement's main line, which both backends expand for a batch of rows at once (a
+# pattern in a predicate is run row by row: on FalkorDB, a candidate took about ten times as
+# long), keeping each sentence once.
+_BOUND_PROPERTIES: dict[str, str] = {
+    "interview_id": "s.interview_id = $interview_id",
+    **_PROPERTY_CONDITIONS,
+}
+_BOUND_WALKS: dict[str, str] = {
+    "project": "(s)<-[:HAS_SENTENCE]-(:Interview)<-[:CONTAINS_INTERVIEW]-(d:Project) "
+    "WHERE d.name = $project",
+    **{
+        field: f"{_ANALYSIS}{_DIMENSIONS[field][0]} WHERE {_DIMENSIONS[field][1]} = ${field}"
+        for field in ("function", "purpose", "topic")
+    },
+    "keyword": _ANALYSIS + "[:MENTIONS_OVERALL_KEYWORD|MENTIONS_DOMAIN_KEYWORD]->(d) "
+    "WHERE d.text = $keyword",
+}
+
+
+@cache
+def narrowing(fields: frozenset[str], carried: str) -> str:
+    """Steps that keep, of the rows binding a sentence to `s` (and the other `carried`
+    variables, `s` first), those whose sentence the filter with these set `fields` keeps;
+    "" for none."""
+    unknown = fields - set(_BOUND_PROPERTIES) - set(_BOUND_WALKS)
+    if unknown:
+        raise ValueError(f"unknown sentence filter fields {sorted(unknown)}")
+    steps = []
+    properties = [text for name, text in _BOUND_PROPERTIES.items() if name in fields]
+    if properties:
+        steps.append(f"WITH {carried} WHERE " + " AND ".join(properties))
+    steps += [
+        f"MATCH {walk} WITH DISTINCT {carried}"
+        for name, walk in _BOUND_WALKS.items()
+        if name in fields
+    ]
+    return "".join(f"\n{step}" for step in steps)
