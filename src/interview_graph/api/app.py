@@ -15,8 +15,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from interview_graph import bootstrap
+from interview_graph.api.job_routes import job_router
 from interview_graph.api.routes import router
+from interview_graph.api.shutdown import shutdown_notice
+from interview_graph.api.upload_routes import upload_router
 from interview_graph.graph.port import GraphStoreError
+from interview_graph.jobs.runtime import running_jobs
 from interview_graph.settings import Settings
 
 
@@ -26,7 +30,9 @@ def create_app(settings: Settings) -> FastAPI:
         bootstrap.ensure_data_dir(settings)
         async with bootstrap.open_graph_store(settings) as graph:
             app.state.graph = graph
-            yield
+            async with shutdown_notice() as ending, running_jobs(settings, graph) as jobs:
+                app.state.ending, app.state.jobs = ending, jobs
+                yield
 
     # The interactive docs pages load their scripts from a CDN; the browser side of this
     # product ships inside the package, so only the OpenAPI document is served for now.
@@ -38,6 +44,8 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.include_router(router)
+    app.include_router(upload_router)
+    app.include_router(job_router)
     app.add_exception_handler(GraphStoreError, _graph_unavailable)
     return app
 
