@@ -40,6 +40,8 @@ def drivers_loaded_by(*modules: str) -> list[str]:
         "interview_graph.projection.verify",
         "interview_graph.projection.backfill",
         "interview_graph.dualwrite.writer",
+        "interview_graph.jobs.port",
+        "interview_graph.jobs.worker",
         "interview_graph.bootstrap",
     ],
 )

@@ -277,7 +277,7 @@ class SQLiteJobQueue:
                 "(killed, or out of memory?) before it ended; upload its files again, fewer at "
                 "a time, or look for the cause in the server's log"
             )
-            return await self._end(job_id, owner, FAILED, reason, unfinished=reason)
+            return await self._end(job_id, owner, FAILED, reason)
 
         def requeue(conn: sqlite3.Connection) -> bool:
             with _transaction(conn):
@@ -359,18 +359,16 @@ class SQLiteJobQueue:
         if status not in (COMPLETED, FAILED):
             raise ValueError(f"a job ends completed or failed, not {status!r}")
         owner = self.owner
-        unfinished = f"not processed: the job failed ({error})" if error else None
-        if not await self._end(job_id, owner, status, error, unfinished=unfinished):
+        if not await self._end(job_id, owner, status, error):
             raise JobNotHeld(f"job {job_id} is not held by this worker ({owner})")
         job = await self.get(job_id)
         assert job is not None
         return job
 
-    async def _end(
-        self, job_id: str, owner: str, status: str, error: str | None, *, unfinished: str | None
-    ) -> bool:
-        """Set the job's final status and write its final record (the files it did not reach
-        fail with `unfinished`); False when `owner` does not hold it."""
+    async def _end(self, job_id: str, owner: str, status: str, error: str | None) -> bool:
+        """Set the job's final status and write its final record (when it failed, the files
+        it did not reach fail with its error); False when `owner` does not hold it."""
+        unfinished = f"not processed: the job failed ({error})" if status == FAILED else None
 
         def end(conn: sqlite3.Connection) -> bool:
             now = _now()
