@@ -107,6 +107,18 @@ def cli_json(args: list[str], env: dict[str, str]) -> Any:
     return done.json()
 
 
+@contextmanager
+def interview_held(data: Path, project: str, body: bytes) -> Iterator[None]:
+    """Hold the interview's lock as another run would: a job reaching the file waits."""
+    interview_id = interview_id_for(project_id_for(project), hashlib.sha256(body).hexdigest())
+    locks = InterviewLocks(data / "locks" / "interviews")
+    lock = asyncio.run(locks.acquire(interview_id, Path("another run")))
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 # ---------------------------------------------------------------------------- processing
 
 
@@ -252,6 +264,21 @@ def test_names_that_look_like_paths_are_stored_by_hash_and_shown_sanitized(app: 
     assert not [p for p in root.rglob("*") if p.name in ("passwd.md", "evil.vtt", "etc")]
 
 
+def test_a_file_whose_stored_upload_is_gone_fails_alone_with_the_reason(app: App) -> None:
+    held, second = PRICING.read_bytes(), (SAMPLES / "support-tooling.srt").read_bytes()
+    with interview_held(app.data, "gone", held):  # the job waits at its first file
+        accepted = upload(app, [("first.md", held), ("second.srt", second)], "gone")
+        (app.data / "uploads" / f"{hashlib.sha256(second).hexdigest()}.srt").unlink()
+    job = finished_job(app, accepted)
+    assert job["status"] == "completed"
+    assert [(f["name"], f["status"]) for f in job["files"]] == [
+        ("first.md", "done"),
+        ("second.srt", "failed"),
+    ]
+    assert job["files"][1]["error"].startswith("second.srt: its stored upload (")
+    assert "is no longer in the upload folder" in job["files"][1]["error"]
+
+
 # ---------------------------------------------------------------------------- refusals
 
 
@@ -338,18 +365,6 @@ def test_an_upload_into_neo4j(request: pytest.FixtureRequest, tmp_path: Path) ->
 
 
 # ---------------------------------------------------------------------------- restarts
-
-
-@contextmanager
-def interview_held(data: Path, project: str, body: bytes) -> Iterator[None]:
-    """Hold the interview's lock as another run would: a job reaching the file waits."""
-    interview_id = interview_id_for(project_id_for(project), hashlib.sha256(body).hexdigest())
-    locks = InterviewLocks(data / "locks" / "interviews")
-    lock = asyncio.run(locks.acquire(interview_id, Path("another run")))
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def test_a_restart_mid_job_loses_nothing(tmp_path: Path) -> None:

@@ -95,7 +95,7 @@ class JobWorker:
         while True:
             try:
                 worked = await self.run_once()
-            except JobQueueError as exc:
+            except (JobQueueError, OSError) as exc:  # the store or its folder: try again later
                 log.error("job queue failed; retrying", extra={"error": str(exc)})
                 await asyncio.sleep(ERROR_BACKOFF_S)
                 continue
