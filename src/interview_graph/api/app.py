@@ -1,6 +1,7 @@
 """The ASGI application: `create_app(settings)` opens the configured graph for the app's whole
 life (for the embedded FalkorDB that makes the API one of its users, so its idle watchdog
-leaves it running) and serves the read routes.
+leaves it running) and serves the read routes; uploads are queued as jobs, which a worker
+in the same process runs for as long as the app lives (`jobs.runtime`).
 
 Errors are JSON (`{"detail": ...}`): 404 for an id the graph does not hold, 422 for a bad
 parameter, 503 when the graph does not answer, never a 500 for a store error.
@@ -30,7 +31,7 @@ def create_app(settings: Settings) -> FastAPI:
         bootstrap.ensure_data_dir(settings)
         async with bootstrap.open_graph_store(settings) as graph:
             app.state.graph = graph
-            async with shutdown_notice() as ending, running_jobs(settings, graph) as jobs:
+            async with running_jobs(settings, graph) as jobs, shutdown_notice() as ending:
                 app.state.ending, app.state.jobs = ending, jobs
                 yield
 

@@ -106,7 +106,7 @@ class JobWorker:
 
     async def run_once(self) -> bool:
         """Claim one job and run it to its end; False when none is queued."""
-        job = await self._claims.claim()
+        job = await self._claim()
         if job is None:
             return False
         try:
@@ -121,6 +121,18 @@ class JobWorker:
             error = f"the worker failed: {describe_error(exc)}; see the server's log"
             await _unless_lost(job, self._claims.finish(job.job_id, FAILED, error))
         return True
+
+    async def _claim(self) -> Job | None:
+        """A claim the worker is stopped in the middle of still ends; its job is handed back
+        rather than left running under this live process until it exits."""
+        claiming = asyncio.ensure_future(self._claims.claim())
+        try:
+            return await asyncio.shield(claiming)
+        except asyncio.CancelledError:
+            job = await claiming
+            if job is not None:
+                await _unless_lost(job, self._claims.release(job.job_id, STOPPED_REASON))
+            raise
 
     async def _run(self, job: Job) -> None:
         for file in job.files:
