@@ -193,8 +193,9 @@ def test_the_event_stream_tells_each_step_and_resumes_from_last_event_id(app: Ap
     assert (past_the_end.status_code, past_the_end.text) == (204, "")
     missing = app.client.get("/api/jobs/no-such-job/events")
     assert missing.status_code == 404 and "no job no-such-job" in missing.json()["detail"]
-    bad_id = app.client.get(f"/api/jobs/{job_id}/events", headers={"Last-Event-ID": "x"})
-    assert bad_id.status_code == 422
+    for bad_id in ("x", "-1", str(2**64)):
+        refused = app.client.get(f"/api/jobs/{job_id}/events", headers={"Last-Event-ID": bad_id})
+        assert refused.status_code == 422, refused.text
 
 
 def test_bad_files_fail_alone_with_the_error_the_cli_gives(app: App, tmp_path: Path) -> None:

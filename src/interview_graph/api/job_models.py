@@ -11,6 +11,19 @@ from pydantic import BaseModel
 from interview_graph.jobs.port import Job, JobFile, JobProgress
 from interview_graph.jobs.runtime import Jobs
 
+# The body of every error answer, `{"detail": "..."}`, for the routes' OpenAPI responses.
+ERROR_BODY: dict[str, Any] = {
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["detail"],
+                "properties": {"detail": {"type": "string"}},
+            }
+        }
+    }
+}
+
 
 class FileWarningJson(BaseModel):
     line: int

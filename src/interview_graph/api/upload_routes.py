@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from interview_graph.api.job_models import (
+    ERROR_BODY,
     JobAccepted,
     events_url,
     jobs_of,
@@ -28,17 +29,6 @@ from interview_graph.api.multipart_upload import (
 
 upload_router = APIRouter()
 
-_ERROR: dict[str, Any] = {
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["detail"],
-                "properties": {"detail": {"type": "string"}},
-            }
-        }
-    }
-}
 _UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -47,9 +37,11 @@ _UPLOAD_BODY: dict[str, Any] = {
                 "schema": {
                     "type": "object",
                     "required": [FILES_FIELD],
+                    "additionalProperties": False,
                     "properties": {
                         FILES_FIELD: {
                             "type": "array",
+                            "minItems": 1,
                             "items": {"type": "string", "format": "binary"},
                             "description": "Transcripts (.txt, .md, .text, .vtt, .srt), one "
                             "file part each; at most MAX_UPLOAD_FILES, each at most MAX_FILE_MB.",
@@ -75,11 +67,11 @@ _UPLOAD_BODY: dict[str, Any] = {
     response_model=JobAccepted,
     openapi_extra=_UPLOAD_BODY,
     responses={
-        400: {"description": "A malformed body.", **_ERROR},
-        413: {"description": "Too many files, or a body too large.", **_ERROR},
-        415: {"description": "Not multipart/form-data.", **_ERROR},
-        422: {"description": "No file, or an unknown field.", **_ERROR},
-        507: {"description": "The upload could not be stored.", **_ERROR},
+        400: {"description": "A malformed body.", **ERROR_BODY},
+        413: {"description": "Too many files, or a body too large.", **ERROR_BODY},
+        415: {"description": "Not multipart/form-data.", **ERROR_BODY},
+        422: {"description": "No file, or an unknown field.", **ERROR_BODY},
+        507: {"description": "The upload could not be stored.", **ERROR_BODY},
     },
 )
 async def upload_transcripts(request: Request) -> JSONResponse:

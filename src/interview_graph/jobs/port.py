@@ -40,6 +40,18 @@ FILE_FAILED: Final = "file_failed"
 REQUEUED: Final = "requeued"
 COMPLETED: Final = "completed"
 FAILED: Final = "failed"
+PROGRESS_KINDS: Final = (
+    QUEUED,
+    STARTED,
+    FILE_STARTED,
+    FILE_WAITING,
+    FILE_PROGRESS,
+    FILE_DONE,
+    FILE_FAILED,
+    REQUEUED,
+    COMPLETED,
+    FAILED,
+)
 
 
 class JobQueueError(RuntimeError):

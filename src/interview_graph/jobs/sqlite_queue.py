@@ -30,6 +30,8 @@ from interview_graph.dualwrite.lease import OwnerLease
 from interview_graph.jobs.port import (
     COMPLETED,
     FAILED,
+    FILE_DONE,
+    FILE_FAILED,
     QUEUED,
     REQUEUED,
     STARTED,
@@ -320,7 +322,7 @@ class SQLiteJobQueue:
 
     async def file_finished(self, job_id: str, result: FileResult) -> None:
         owner = self.owner
-        kind = "file_done" if result.status == "done" else "file_failed"
+        kind = FILE_DONE if result.status == "done" else FILE_FAILED
         data = {
             "interview_id": result.interview_id,
             "sentences": result.sentences,
