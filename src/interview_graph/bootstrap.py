@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -28,12 +29,14 @@ if TYPE_CHECKING:
     from interview_graph.events.port import EventStore
     from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
     from interview_graph.graph.port import GraphStore
+    from interview_graph.jobs.port import JobBackend
     from interview_graph.pipeline.interview_lock import InterviewLocks
-    from interview_graph.pipeline.service import Segmenter
+    from interview_graph.pipeline.service import PipelineService, Segmenter
     from interview_graph.projection.port import ProjectionGraph
     from interview_graph.search.port import SentenceSearch
 
 DEFAULT_SQLITE_EVENTS_FILE = "events.sqlite3"
+JOBS_FILE = "jobs.sqlite3"
 KURRENTDB_SCHEMES = frozenset(
     {"esdb", "kurrentdb", "kdb", "esdb+discover", "kurrentdb+discover", "kdb+discover"}
 )
@@ -290,3 +293,56 @@ def build_dual_writer(settings: Settings, on_outage: OutageNotice | None = None)
         store_label=event_store_label(settings),
         on_outage=on_outage,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """The file service on the configured adapters, and its dual-writer when events are on."""
+
+    service: PipelineService
+    dual_writer: DualWriter | None
+
+
+@asynccontextmanager
+async def open_pipeline(
+    settings: Settings,
+    graph: GraphStore,
+    *,
+    events: bool,
+    on_outage: OutageNotice | None = None,
+) -> AsyncIterator[Pipeline]:
+    """The pipeline `process` and the job worker run files through: the configured segmenter
+    and analyzer, the interview locks, and with `events` a started dual-writer (what crashed
+    runs left staged is resolved first). Everything is closed on exit; delivering what
+    remains (`dual_writer.finish`) is the caller's choice before that."""
+    from interview_graph.pipeline.events_hook import no_events
+    from interview_graph.pipeline.service import PipelineService
+
+    segmenter = build_segmenter(settings)
+    analyzer = build_analyzer(settings)
+    dual_writer = build_dual_writer(settings, on_outage) if events else None
+    try:
+        if dual_writer is not None:
+            await dual_writer.start(graph)
+        service = PipelineService(
+            graph,
+            analyzer,
+            segmenter,
+            dual_writer.hook_for if dual_writer is not None else no_events,
+            max_file_bytes=settings.max_file_mb * 1024 * 1024,
+            locks=build_interview_locks(settings),
+        )
+        yield Pipeline(service, dual_writer)
+    finally:
+        if dual_writer is not None:
+            await dual_writer.close()
+        await analyzer.aclose()
+        segmenter.close()
+
+
+def build_job_queue(settings: Settings) -> JobBackend:
+    """The embedded job queue, `DATA_DIR/jobs.sqlite3`, shared by every process serving the
+    data directory (a worker's liveness is its lease in `DATA_DIR/jobs.leases`)."""
+    from interview_graph.jobs.sqlite_queue import SQLiteJobQueue
+
+    return SQLiteJobQueue(settings.data_dir / JOBS_FILE, settings.data_dir / "jobs.leases")

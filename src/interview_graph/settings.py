@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     nlp_processes: int = Field(default=2, ge=1, le=64, alias="NLP_PROCESSES")
     domain_lexicon: Path | None = Field(default=None, alias="DOMAIN_LEXICON")
     max_file_mb: int = Field(default=200, ge=1, alias="MAX_FILE_MB")
+    # Files one upload request (POST /api/transcripts) may carry.
+    max_upload_files: int = Field(default=20, ge=1, le=1000, alias="MAX_UPLOAD_FILES")
 
     enable_event_sourcing: bool = Field(default=False, alias="ENABLE_EVENT_SOURCING")
     event_store_url: str | None = Field(default=None, alias="EVENT_STORE_URL")

@@ -42,6 +42,8 @@ def drivers_loaded_by(*modules: str) -> list[str]:
         "interview_graph.projection.verify",
         "interview_graph.projection.backfill",
         "interview_graph.dualwrite.writer",
+        "interview_graph.jobs.port",
+        "interview_graph.jobs.worker",
         "interview_graph.bootstrap",
     ],
 )
@@ -56,3 +58,17 @@ def test_the_probe_sees_the_drivers_backends_load() -> None:
         "interview_graph.graph.falkordb_store",
     )
     assert {"psycopg", "neo4j", "falkordb", "redis"} <= set(loaded)
+
+
+def test_the_job_worker_runs_without_the_web_framework() -> None:
+    """The worker and its runtime may run outside `serve` (another process, another host)."""
+    probe = (
+        "import json, sys\n"
+        "import interview_graph.jobs.runtime, interview_graph.jobs.sqlite_queue\n"
+        "print(json.dumps([m for m in ('fastapi', 'starlette', 'uvicorn') if m in sys.modules]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []

@@ -1,6 +1,7 @@
 """The ASGI application: `create_app(settings)` opens the configured graph for the app's whole
 life (for the embedded FalkorDB that makes the API one of its users, so its idle watchdog
-leaves it running) and serves the read routes.
+leaves it running) and serves the read routes; uploads are queued as jobs, which a worker
+in the same process runs for as long as the app lives (`jobs.runtime`).
 
 Errors are JSON (`{"detail": ...}`): 401/403 for a missing or insufficient token, 404 for an
 id the graph does not hold, 422 for a bad parameter, 503 when the graph or the event store
@@ -27,15 +28,19 @@ from interview_graph.api.docs_routes import docs_router
 from interview_graph.api.errors import AUTH_RESPONSES, ERROR_RESPONSES
 from interview_graph.api.event_log import EventLog
 from interview_graph.api.event_routes import router as event_router
+from interview_graph.api.job_routes import job_router
 from interview_graph.api.observe import RequestObserver, enable_access_log, metrics_router
 from interview_graph.api.probes import probe_router
 from interview_graph.api.routes import router
 from interview_graph.api.search_routes import router as search_router
+from interview_graph.api.shutdown import shutdown_notice
+from interview_graph.api.upload_routes import upload_router
 from interview_graph.api.users_routes import users_router
 from interview_graph.auth.roles import Role
 from interview_graph.auth.users import UserStoreError
 from interview_graph.events.port import EventStoreError
 from interview_graph.graph.port import GraphStoreError
+from interview_graph.jobs.runtime import running_jobs
 from interview_graph.logs import configure_logging
 from interview_graph.settings import Settings
 
@@ -60,7 +65,9 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.access = Access(required=settings.api_auth, users=users)
             async with bootstrap.open_graph_store(settings) as graph:
                 app.state.graph = graph
-                yield
+                async with running_jobs(settings, graph) as jobs, shutdown_notice() as ending:
+                    app.state.ending, app.state.jobs = ending, jobs
+                    yield
         finally:
             users.close()
             await app.state.event_log.close()
@@ -78,6 +85,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(router, dependencies=VIEWER, responses=AUTH_RESPONSES)
     app.include_router(event_router, dependencies=VIEWER, responses=AUTH_RESPONSES)
     app.include_router(search_router, dependencies=VIEWER, responses=AUTH_RESPONSES)
+    app.include_router(job_router, dependencies=VIEWER, responses=AUTH_RESPONSES)
+    app.include_router(upload_router, dependencies=EDITOR, responses=AUTH_RESPONSES)
     app.include_router(metrics_router, dependencies=VIEWER, responses=AUTH_RESPONSES)
     app.include_router(docs_router, dependencies=VIEWER, responses=AUTH_RESPONSES)
     app.include_router(users_router, dependencies=ADMIN, responses=AUTH_RESPONSES)

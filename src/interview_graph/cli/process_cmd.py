@@ -23,7 +23,6 @@ from interview_graph.dualwrite.outage import StoreOutage
 from interview_graph.graph.port import GraphStoreError
 from interview_graph.pipeline.discovery import discover_files
 from interview_graph.pipeline.errors import TranscriptError
-from interview_graph.pipeline.events_hook import EventsHook, NoEvents
 from interview_graph.pipeline.interview_lock import LockHolder, LockWait
 from interview_graph.pipeline.service import FileReport, PipelineService
 from interview_graph.settings import Settings
@@ -178,42 +177,21 @@ async def _run_pipeline(
     delivery_wait: float,
     show_progress: bool,
 ) -> tuple[list[FileReport], dict[str, Any] | None]:
-    segmenter = bootstrap.build_segmenter(settings)
-    analyzer = bootstrap.build_analyzer(settings)
-    dual_writer = bootstrap.build_dual_writer(settings, _print_outage) if events_on else None
-    try:
-        if dual_writer is not None:
-            await dual_writer.start(graph)
-        hooks = dual_writer.hook_for if dual_writer is not None else _no_events
-        service = PipelineService(
-            graph,
-            analyzer,
-            segmenter,
-            hooks,
-            max_file_bytes=settings.max_file_mb * 1024 * 1024,
-            locks=bootstrap.build_interview_locks(settings),
-        )
-        reports = await _run_files(service, files, project, show_progress)
+    async with bootstrap.open_pipeline(
+        settings, graph, events=events_on, on_outage=_print_outage
+    ) as pipeline:
+        reports = await _run_files(pipeline.service, files, project, show_progress)
         events_summary = None
-        if dual_writer is not None:
-            events_summary = await dual_writer.finish(delivery_wait)
+        if pipeline.dual_writer is not None:
+            events_summary = await pipeline.dual_writer.finish(delivery_wait)
             _warn_about_pending(events_summary, delivery_wait)
         return reports, events_summary
-    finally:
-        if dual_writer is not None:
-            await dual_writer.close()
-        await analyzer.aclose()
-        segmenter.close()
 
 
 def _print_outage(outage: StoreOutage) -> None:
     render.err_console.print(
         f"warning: {outage.describe()}", soft_wrap=True, markup=False, highlight=False
     )
-
-
-def _no_events(_interview: Any, _correlation_id: str) -> EventsHook:
-    return NoEvents()
 
 
 async def _run_files(
@@ -238,7 +216,7 @@ async def _run_files(
 def _waiting_notice(path: Path) -> Callable[[LockHolder], None]:
     def notice(holder: LockHolder) -> None:
         render.err_console.print(
-            f"waiting: another run ({_describe_holder(holder)}) is processing the same "
+            f"waiting: another run ({holder.describe()}) is processing the same "
             f"interview as {path}; this run goes on with it once that run is done",
             soft_wrap=True,
             markup=False,
@@ -246,15 +224,6 @@ def _waiting_notice(path: Path) -> Callable[[LockHolder], None]:
         )
 
     return notice
-
-
-def _describe_holder(holder: LockHolder) -> str:
-    parts = [f"pid {holder.pid}" if holder.pid is not None else "pid unknown"]
-    if holder.since:
-        parts.append(f"since {holder.since}")
-    if holder.file:
-        parts.append(f"file {holder.file}")
-    return ", ".join(parts)
 
 
 def _lock_wait_row(waited: LockWait) -> dict[str, Any]:
@@ -281,7 +250,7 @@ def _print_lock_waits(reports: Sequence[FileReport]) -> None:
         if report.waited_for is not None:
             render.console.print(
                 f"waited {report.waited_for.seconds:.1f} s for another run "
-                f"({_describe_holder(report.waited_for.holder)}) processing the same interview "
+                f"({report.waited_for.holder.describe()}) processing the same interview "
                 f"as {report.path}, then processed it",
                 soft_wrap=True,
                 markup=False,

@@ -104,7 +104,13 @@ def _skip_reason(entry: os.DirEntry[str], path: Path) -> str | None:
         return f"a broken symbolic link (to {os.readlink(path)})"
     if not entry.is_file():
         return _special_file_kind(path)
-    suffix = path.suffix.lower()
+    return unsupported_type(path.name)
+
+
+def unsupported_type(name: str) -> str | None:
+    """Why a file of this name is not a transcript by its type; None when its extension is
+    one the readers take. The same words for a folder's files and for uploads."""
+    suffix = Path(name).suffix.lower()
     if suffix in TRANSCRIPT_SUFFIXES:
         return None
     if suffix in NOT_SUPPORTED_YET:

@@ -62,3 +62,8 @@ class NoEvents:
         self, from_status: InterviewStatus, to_status: InterviewStatus, reason: str
     ) -> StagedWrite:
         return NOTHING_STAGED
+
+
+def no_events(_interview: Interview, _correlation_id: str) -> EventsHook:
+    """The hook factory with event sourcing off."""
+    return NoEvents()

@@ -39,6 +39,15 @@ class LockHolder:
     since: str | None
     file: str | None
 
+    def describe(self) -> str:
+        """`pid 1234, since ..., file ...`, with what the lock file says."""
+        parts = [f"pid {self.pid}" if self.pid is not None else "pid unknown"]
+        if self.since:
+            parts.append(f"since {self.since}")
+        if self.file:
+            parts.append(f"file {self.file}")
+        return ", ".join(parts)
+
 
 @dataclass(frozen=True, slots=True)
 class LockWait:

@@ -110,11 +110,14 @@ class PipelineService:
         on_progress: SentenceProgress | None = None,
         on_read_progress: ReadProgress | None = None,
         on_lock_wait: LockWaitNotice | None = None,
+        name: str | None = None,
     ) -> FileReport:
         """`on_progress` gets the number of sentences done at each step; `on_read_progress`
         (characters read, characters in the file) while the file is read, from a worker
         thread; `on_lock_wait` whom this run waits for, when another run is processing the
-        same interview."""
+        same interview. `name`: the file's name as its user knows it, when `path` is where it
+        is kept under another name (an upload); it is the interview's source, filename and
+        title, and what reading errors name (default: the path's own name, and the path)."""
         report = FileReport(path=str(path))
         started = time.perf_counter()
         try:
@@ -122,11 +125,12 @@ class PipelineService:
                 read_transcript, path, max_bytes=self._max_file_bytes, on_progress=on_read_progress
             )
         except TranscriptError as exc:
-            report.status, report.error = "failed", str(exc)
+            error = exc if name is None else TranscriptError(Path(name), exc.message)
+            report.status, report.error = "failed", str(error)
             report.seconds = time.perf_counter() - started
             return report
         report.warnings, report.speakers = list(transcript.warnings), list(transcript.speakers)
-        interview = build_interview(transcript, path, project_name)
+        interview = build_interview(transcript, Path(name) if name else path, project_name)
         report.interview_id, report.title = interview.interview_id, interview.title
         lock = await self._lock(interview, path, on_lock_wait)
         try:
@@ -151,7 +155,8 @@ def build_interview(transcript: Transcript, path: Path, project_name: str | None
     """The interview a file holds. Nothing in it depends on the folder the file was read from
     or how its path was typed: `source` is the file's name (with `content_sha256`, what
     identifies the file), so one file processed from anywhere gives one graph and one set of
-    events, and `export`, `verify` and a rebuilt graph agree."""
+    events, and `export`, `verify` and a rebuilt graph agree. `path` only names the file: for
+    an upload it is its original name, not where the upload is kept."""
     project = project_name or transcript.meta.project or DEFAULT_PROJECT
     project_id = project_id_for(project)
     return Interview(

@@ -19,11 +19,7 @@ def read_bytes(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise TranscriptError(
-                path,
-                f"the file is {size / 1_048_576:.1f} MB, over the limit of "
-                f"{max_bytes / 1_048_576:.1f} MB; split it or raise the MAX_FILE_MB setting",
-            )
+            raise TranscriptError(path, oversize(size, max_bytes))
         with path.open("rb") as handle:
             raw = handle.read(max_bytes + 1)
     except PermissionError as exc:
@@ -35,6 +31,14 @@ def read_bytes(path: Path, max_bytes: int) -> bytes:
     if not raw:
         raise TranscriptError(path, "the file is empty; nothing to read")
     return raw
+
+
+def oversize(size: int, max_bytes: int) -> str:
+    """What to say about a file of `size` bytes over the limit."""
+    return (
+        f"the file is {size / 1_048_576:.1f} MB, over the limit of "
+        f"{max_bytes / 1_048_576:.1f} MB; split it or raise the MAX_FILE_MB setting"
+    )
 
 
 def decode(path: Path, raw: bytes) -> str:
