@@ -23,6 +23,7 @@ from interview_graph.api.routes import router
 from interview_graph.events.port import EventStoreError
 from interview_graph.graph.port import GraphStoreError
 from interview_graph.settings import Settings
+from interview_graph.web import static_files, web_router
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -49,6 +50,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.include_router(router)
     app.include_router(event_router)
+    app.include_router(web_router)  # the workbench's pages, at /
+    app.mount("/static", static_files(), name="static")
     app.add_exception_handler(GraphStoreError, _graph_unavailable)
     app.add_exception_handler(EventStoreError, _event_store_unavailable)
     return app
