@@ -1,6 +1,6 @@
 // interview-graph workbench: the small script layer over server-rendered pages.
 // Everything works without it (plain links and forms); it adds incremental loading of the
-// transcript, the colour switch without a reload, keyboard moves between sentences, and
+// transcript (the next page appended in place on "More sentences", never all at once), the colour switch without a reload, keyboard moves between sentences, and
 // scrolling to a linked sentence. It never builds HTML from strings: the reader's next page
 // is HTML rendered (and escaped) by the server, parsed inertly with DOMParser.
 "use strict";
@@ -48,8 +48,6 @@
     return loading;
   }
 
-  var observer = null;
-
   function watchPager() {
     var link = document.querySelector(".pager.more a[data-more]");
     if (!link) return;
@@ -58,16 +56,6 @@
       event.preventDefault();
       loadMore(link, event.detail === 0);
     });
-    if ("IntersectionObserver" in window) {
-      if (observer) observer.disconnect();
-      observer = new IntersectionObserver(
-        function (entries) {
-          if (entries.some(function (e) { return e.isIntersecting; })) loadMore(link, false);
-        },
-        { rootMargin: "600px 0px" }
-      );
-      observer.observe(link);
-    }
   }
 
   // -- colour by purpose or topic, switched in place --------------------------------------
