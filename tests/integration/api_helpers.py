@@ -49,8 +49,10 @@ def wait_until_serving(server: subprocess.Popen[str], base: str) -> None:
 
 def app_routes(app: FastAPI) -> Iterator[tuple[str, set[str], Any]]:
     """Every route of the app (those of included routers too): its path template, its
-    methods and the route itself."""
+    methods and the route itself. Mounted static files (the workbench's stylesheets and
+    scripts, shipped in the package) hold no data and are served to anyone."""
     from fastapi import routing
+    from starlette.routing import Mount
 
     routes: Any = (
         routing.iter_route_contexts(app.routes)
@@ -58,6 +60,8 @@ def app_routes(app: FastAPI) -> Iterator[tuple[str, set[str], Any]]:
         else app.routes
     )
     for route in routes:
+        if isinstance(getattr(route, "original_route", route), Mount):
+            continue
         yield route.path_format, set(route.methods or ()), route
 
 

@@ -35,6 +35,7 @@ from interview_graph.graph.port import (
     GraphStoreError,
     SentenceFilter,
     SentencePlace,
+    TimelineCount,
 )
 
 TRICKY_TEXTS: tuple[str, ...] = (
@@ -144,34 +145,36 @@ async def follows_pairs(store: GraphStore, interview_id: str) -> set[tuple[int, 
     return {(order_of[start], order_of[end]) for start, end in pairs}
 
 
+def keeps(wanted: SentenceFilter, project: str, s: Sentence, a: Analysis | None) -> bool:
+    """Whether the filter keeps this sentence (of this project, with this one analysis or
+    None), decided the plain way."""
+    checks = [
+        wanted.project in (None, project),
+        wanted.interview_id in (None, s.interview_id),
+        wanted.speaker in (None, s.speaker),
+        wanted.from_ms is None or (s.end_ms or s.start_ms or 0) >= wanted.from_ms,
+        wanted.to_ms is None or (s.start_ms or 0) <= wanted.to_ms,
+    ]
+    if any(v is not None for v in (wanted.function, wanted.purpose, wanted.topic)) or (
+        wanted.keyword is not None
+    ):
+        if a is None:
+            return False
+        checks += [
+            wanted.function in (None, a.function_type),
+            wanted.purpose in (None, a.purpose),
+            wanted.topic in (None, *[t.name for t in a.topics if t.level == 1]),
+            wanted.keyword in (None, *a.overall_keywords, *a.domain_keywords),
+        ]
+    return all(checks)
+
+
 def expected_facets(
     rows: Sequence[tuple[str, Sentence, Analysis | None]], wanted: SentenceFilter, limit: int
 ) -> Facets:
     """The facets computed the plain way, from the rows written (project, sentence, its
     one analysis or None)."""
-
-    def keeps(project: str, s: Sentence, a: Analysis | None) -> bool:
-        checks = [
-            wanted.project in (None, project),
-            wanted.interview_id in (None, s.interview_id),
-            wanted.speaker in (None, s.speaker),
-            wanted.from_ms is None or (s.end_ms or s.start_ms or 0) >= wanted.from_ms,
-            wanted.to_ms is None or (s.start_ms or 0) <= wanted.to_ms,
-        ]
-        if any(v is not None for v in (wanted.function, wanted.purpose, wanted.topic)) or (
-            wanted.keyword is not None
-        ):
-            if a is None:
-                return False
-            checks += [
-                wanted.function in (None, a.function_type),
-                wanted.purpose in (None, a.purpose),
-                wanted.topic in (None, *[t.name for t in a.topics if t.level == 1]),
-                wanted.keyword in (None, *a.overall_keywords, *a.domain_keywords),
-            ]
-        return all(checks)
-
-    chosen = [(s, a) for project, s, a in rows if keeps(project, s, a)]
+    chosen = [(s, a) for project, s, a in rows if keeps(wanted, project, s, a)]
     values: dict[str, list[list[str | None]]] = {
         "speaker": [[s.speaker] for s, _ in chosen],
         "function": [[a.function_type] for _, a in chosen if a],
@@ -179,6 +182,7 @@ def expected_facets(
         "purpose": [[a.purpose] for _, a in chosen if a],
         "topic": [[t.name for t in a.topics if t.level == 1] for _, a in chosen if a],
         "keyword": [list(set(a.overall_keywords)) for _, a in chosen if a],
+        "domain_keyword": [list(set(a.domain_keywords)) for _, a in chosen if a],
     }
     counts = {}
     for dimension, per_sentence in values.items():
@@ -189,6 +193,38 @@ def expected_facets(
         top = sorted(tally.items(), key=lambda item: (-item[1], item[0] or ""))[:limit]
         counts[dimension] = [FacetCount(value, n) for value, n in top]
     return Facets(total=len(chosen), counts=counts)
+
+
+Rows = list[tuple[str, Sentence, Analysis | None]]
+
+
+async def write_two_projects(store: GraphStore) -> Rows:
+    """Two interviews in two projects, their last two sentences unanalysed: (project,
+    sentence, its analysis or None) of every sentence written."""
+    first, second = make_interview(), make_interview(project="Zeta", sha="b" * 64)
+    rows: Rows = []
+    for interview, count in ((first, 14), (second, 9)):
+        sentences = make_sentences(interview, count)
+        analyses = [make_analysis(s, variant=count) for s in sentences[:-2]]
+        await write_all(store, interview, sentences, analyses)
+        by_id = {a.sentence_id: a for a in analyses}
+        rows += [(interview.project_name, s, by_id.get(s.sentence_id)) for s in sentences]
+    return rows
+
+
+def filters_of(rows: Rows) -> list[SentenceFilter]:
+    """Filters on every field, alone and together, and one that keeps nothing."""
+    second = rows[-1][1].interview_id
+    return [
+        SentenceFilter(),
+        SentenceFilter(project="Acme"),
+        SentenceFilter(interview_id=second, speaker="Bo"),
+        SentenceFilter(function="interrogative", purpose="Query"),
+        SentenceFilter(keyword="domain-14"),
+        SentenceFilter(keyword="kw-3", topic="goals", project="Zeta"),
+        SentenceFilter(from_ms=2950, to_ms=6000),
+        SentenceFilter(project="nope"),
+    ]
 
 
 def nonzero(counts: dict[str, int]) -> dict[str, int]:
@@ -616,6 +652,7 @@ class GraphStoreContract:
         assert (summary.sentence_count, summary.analysis_count) == (5, 3)
         assert summary.status == "processing"
         assert summary.created_at == "2024-05-17T09:30:00.123000+00:00"
+        assert (summary.date, summary.participants) == ("2024-05-16", ("Ana", "Bo"))
         assert await store.interview_summary(interview.interview_id) == summary
         assert await store.interview_summary("no-such-interview") is None
 
@@ -650,29 +687,61 @@ class GraphStoreContract:
         assert await in_time("no-such-interview", 0, 10**9) is None
 
     async def test_facets_count_the_filtered_sentences(self, store: GraphStore) -> None:
-        first, second = make_interview(), make_interview(project="Zeta", sha="b" * 64)
-        kept: list[tuple[str, Sentence, Analysis | None]] = []
-        for interview, count in ((first, 14), (second, 9)):
-            sentences = make_sentences(interview, count)
-            analyses = [make_analysis(s, variant=count) for s in sentences[:-2]]
-            await write_all(store, interview, sentences, analyses)
-            by_id = {a.sentence_id: a for a in analyses}
-            kept += [(interview.project_name, s, by_id.get(s.sentence_id)) for s in sentences]
-        filters = [
-            SentenceFilter(),
-            SentenceFilter(project="Acme"),
-            SentenceFilter(interview_id=second.interview_id, speaker="Bo"),
-            SentenceFilter(function="interrogative", purpose="Query"),
-            SentenceFilter(keyword="domain-14"),
-            SentenceFilter(keyword="kw-3", topic="goals", project="Zeta"),
-            SentenceFilter(from_ms=2950, to_ms=6000),
-            SentenceFilter(project="nope"),
-        ]
-        for wanted in filters:
+        rows = await write_two_projects(store)
+        for wanted in filters_of(rows):
             facets = await store.facet_counts(wanted, FACET_DIMENSIONS, limit=3)
-            assert facets == expected_facets(kept, wanted, limit=3), wanted
+            assert facets == expected_facets(rows, wanted, limit=3), wanted
         with pytest.raises(ValueError, match="unknown dimensions"):
             await store.facet_counts(SentenceFilter(), ["colour"], limit=3)
+
+    async def test_sentences_matching_a_filter_come_in_pages(self, store: GraphStore) -> None:
+        rows = await write_two_projects(store)
+        for wanted in filters_of(rows):
+            expected = sorted(
+                (s for project, s, a in rows if keeps(wanted, project, s, a)),
+                key=lambda s: (s.interview_id, s.sequence_order),
+            )
+            read: list[Sentence] = []
+            after: SentencePlace | None = None
+            while True:
+                page = await store.sentences_matching(wanted, after, limit=4)
+                read += [view.sentence for view in page]
+                if len(page) < 4:
+                    break
+                after = SentencePlace(
+                    page[-1].sentence.interview_id, page[-1].sentence.sequence_order
+                )
+            assert read == expected, wanted
+        analysed = await store.sentences_matching(SentenceFilter(purpose="Query"), None, limit=1)
+        assert [a.purpose for a in analysed[0].analyses] == ["Query"]
+
+    async def test_a_timeline_spreads_values_over_the_interviews(self, store: GraphStore) -> None:
+        rows = await write_two_projects(store)
+        sizes: dict[str, int] = {}
+        for _, s, _ in rows:
+            sizes[s.interview_id] = sizes.get(s.interview_id, 0) + 1
+        values_of = {
+            "speaker": lambda s, a: [s.speaker],
+            "purpose": lambda s, a: [a.purpose] if a else [],
+            "topic": lambda s, a: [t.name for t in a.topics if t.level == 1] if a else [],
+        }
+        for wanted in filters_of(rows):
+            for dimension, values in values_of.items():
+                tally: dict[tuple[int, str | None], int] = {}
+                for project, s, a in rows:
+                    if keeps(wanted, project, s, a):
+                        part = s.sequence_order * 4 // sizes[s.interview_id]
+                        for value in values(s, a):
+                            tally[(part, value)] = tally.get((part, value), 0) + 1
+                expected = [
+                    TimelineCount(part, value, n)
+                    for (part, value), n in sorted(
+                        tally.items(), key=lambda item: (item[0][0], -item[1], item[0][1] or "")
+                    )
+                ]
+                assert await store.facet_timeline(wanted, dimension, 4) == expected, wanted
+        with pytest.raises(ValueError, match="unknown dimension"):
+            await store.facet_timeline(SentenceFilter(), "colour", 4)
 
     async def test_batch_write_throughput(self, store: GraphStore) -> None:
         """5,000 sentences + 5,000 analyses in batches of 500; prints the rate (-s shows it)."""

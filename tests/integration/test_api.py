@@ -211,7 +211,7 @@ def test_facets_count_by_every_dimension_for_a_filter(served: Served) -> None:
     everything = get(served, "/api/facets", limit=1000)
     assert everything["total"] == sum(f["sentences"] for f in served.files)
     assert set(everything["facets"]) == {
-        "speaker", "function", "structure", "purpose", "topic", "keyword",
+        "speaker", "function", "structure", "purpose", "topic", "keyword", "domain_keyword",
     }  # fmt: skip
     functions = everything["facets"]["function"]
     assert sum(f["sentences"] for f in functions) == sum(f["analyses"] for f in served.files)
@@ -229,3 +229,41 @@ def test_facets_count_by_every_dimension_for_a_filter(served: Served) -> None:
     assert only["facets"]["function"] == [{"value": top, "sentences": functions[0]["sentences"]}]
     get(served, "/api/facets", 422, by="colour")
     get(served, "/api/facets", 400, from_ms=10, to_ms=5)
+
+
+def test_the_sentences_behind_a_facet_count_come_in_pages(served: Served) -> None:
+    facets = get(served, "/api/facets", project="demo", by="purpose", limit=1000)
+    purpose = facets["facets"]["purpose"][0]
+    pages, cursor = [], None
+    while True:
+        page = get(served, "/api/sentences", project="demo", purpose=purpose["value"], limit=2,
+                   **({"cursor": cursor} if cursor else {}))  # fmt: skip
+        pages.extend(page["sentences"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(pages) == purpose["sentences"]
+    assert all(purpose["value"] in [a["purpose"] for a in s["analyses"]] for s in pages)
+    places = [(s["interview_id"], s["sequence_order"]) for s in pages]
+    assert places == sorted(set(places))
+    interview_id = served.files[0]["interview_id"]
+    whole = get(served, f"/api/interviews/{interview_id}/sentences", limit=1000)["sentences"]
+    speaker = next(s["speaker"] for s in whole if s["speaker"])
+    theirs = get(served, "/api/sentences", interview=interview_id, speaker=speaker, limit=1000)
+    assert theirs["sentences"] == [s for s in whole if s["speaker"] == speaker]
+    assert "cursor" in get(served, "/api/sentences", 400, cursor="no-such-sentence")["detail"]
+
+
+def test_a_timeline_spreads_the_facet_counts_over_the_interviews(served: Served) -> None:
+    facets = get(served, "/api/facets", by="function", limit=1000)["facets"]["function"]
+    timeline = get(served, "/api/facets/timeline", by="function", parts=5)
+    assert (timeline["by"], timeline["parts"]) == ("function", 5)
+    totals: dict[str, int] = {}
+    for count in timeline["counts"]:
+        assert 0 <= count["part"] < 5
+        totals[count["value"]] = totals.get(count["value"], 0) + count["sentences"]
+    assert totals == {f["value"]: f["sentences"] for f in facets}
+    first_part = get(served, "/api/facets/timeline", by="speaker", parts=1)["counts"]
+    speakers = get(served, "/api/facets", by="speaker", limit=1000)["facets"]["speaker"]
+    assert sorted(c["sentences"] for c in first_part) == sorted(s["sentences"] for s in speakers)
+    get(served, "/api/facets/timeline", 422, parts=0)

@@ -43,6 +43,7 @@ from interview_graph.graph.port import GraphStoreError
 from interview_graph.jobs.runtime import running_jobs
 from interview_graph.logs import configure_logging
 from interview_graph.settings import Settings
+from interview_graph.web import static_files, web_router
 
 VIEWER = [Depends(requires(Role.VIEWER))]
 EDITOR = [Depends(requires(Role.EDITOR))]
@@ -90,6 +91,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(metrics_router, dependencies=VIEWER, responses=AUTH_RESPONSES)
     app.include_router(docs_router, dependencies=VIEWER, responses=AUTH_RESPONSES)
     app.include_router(users_router, dependencies=ADMIN, responses=AUTH_RESPONSES)
+    app.include_router(web_router, dependencies=VIEWER)  # the workbench's pages, at /
+    app.mount("/static", static_files(), name="static")  # its stylesheets and scripts
     app.add_exception_handler(GraphStoreError, _graph_unavailable)
     app.add_exception_handler(EventStoreError, _event_store_unavailable)
     app.add_exception_handler(UserStoreError, user_store_failed)

@@ -41,6 +41,17 @@ class FacetsReply(BaseModel):
     facets: dict[str, list[dict[str, Any]]]  # dimension -> [{value, sentences}], most first
 
 
+class TimelineReply(BaseModel):
+    by: str  # the dimension counted
+    parts: int  # each interview cut into this many equal parts by sentence position
+    counts: list[dict[str, Any]]  # [{part, value, sentences}] by part, then most first
+
+
+class MatchingSentences(BaseModel):
+    sentences: list[dict[str, Any]]  # each with its interview_id, in (interview, order) order
+    next_cursor: str | None  # pass as `cursor` for the next page; null on the last one
+
+
 class ProjectList(BaseModel):
     projects: list[dict[str, Any]]
 
@@ -92,6 +103,48 @@ async def facets(
     return FacetsReply(
         total=found.total,
         facets={name: [asdict(count) for count in counts] for name, counts in found.counts.items()},
+    )
+
+
+@router.get("/api/facets/timeline", tags=["interviews"])
+async def facet_timeline(
+    request: Request,
+    wanted: Annotated[SentenceFilter, Depends(sentence_filter)],
+    by: Annotated[FacetDimension, Query(description="The dimension to count by.")] = "function",
+    parts: Annotated[
+        int, Query(ge=1, le=100, description="Equal parts each interview is cut into.")
+    ] = 10,
+) -> TimelineReply:
+    """How the filtered sentences' values of one dimension spread over the course of their
+    interviews: counts per part (by sentence position: part 0 is each interview's first
+    `1/parts`) and value."""
+    counts = await _graph(request).facet_timeline(wanted, by, parts)
+    return TimelineReply(by=by, parts=parts, counts=[asdict(count) for count in counts])
+
+
+@router.get("/api/sentences", tags=["interviews"])
+async def list_matching_sentences(
+    request: Request,
+    wanted: Annotated[SentenceFilter, Depends(sentence_filter)],
+    cursor: Annotated[
+        str | None, Query(description="`next_cursor` of the page before (a sentence id).")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+) -> MatchingSentences:
+    """The sentences a filter keeps (the ones behind a facet count), with their analyses,
+    a page at a time, ordered by interview id and then sequence order."""
+    graph = _graph(request)
+    after = None
+    if cursor is not None:
+        after = await graph.locate_sentence(cursor)
+        if after is None:
+            raise HTTPException(400, f"cursor {cursor!r} is not a sentence of the graph")
+    views = await graph.sentences_matching(wanted, after, limit + 1)
+    page = views[:limit]
+    more = len(views) > limit
+    return MatchingSentences(
+        sentences=sentences_json(page),
+        next_cursor=page[-1].sentence.sentence_id if more else None,
     )
 
 

@@ -21,7 +21,12 @@ from typing import Any, ClassVar
 
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
 from interview_graph.graph.cypher import CypherStatements
-from interview_graph.graph.cypher.sentence_filter import facet_statements, filter_params
+from interview_graph.graph.cypher.sentence_filter import (
+    facet_statements,
+    filter_params,
+    matching_sentences,
+    timeline_statement,
+)
 from interview_graph.graph.cypher_connection import CypherConnection, Rows, Work
 from interview_graph.graph.export import export_records
 from interview_graph.graph.port import (
@@ -34,6 +39,7 @@ from interview_graph.graph.port import (
     SentenceFilter,
     SentencePlace,
     SentenceView,
+    TimelineCount,
 )
 from interview_graph.graph.projection_writes import (
     checkpoint_position,
@@ -295,16 +301,41 @@ class CypherGraphStore(CypherConnection):
                 interview_id=interview_id,
             )
         )  # fmt: skip
+        return await self._with_analyses(sentence_rows, "get_sentences", interview_id)
+
+    async def _with_analyses(
+        self, sentence_rows: list[Any], operation: str, interview_id: str | None
+    ) -> list[SentenceView]:
+        """The views of these sentence rows (reads.SENTENCE_COLUMNS), each with its
+        analyses, read by the sentences' ids."""
         if not sentence_rows:
             return []
+        reads, rows_of = self._cypher.reads, self._cypher.dialect.rows_of
         ids = {"sentence_ids": [row[0] for row in sentence_rows]}
         analysis_rows, dimension_rows = await self._run(
             [(reads.get_analyses, ids), (reads.get_analysis_dimensions, ids)],
             write=False,
-            operation="get_sentences",
+            operation=operation,
             interview_id=interview_id,
         )
         return sentence_views(sentence_rows, rows_of(analysis_rows), rows_of(dimension_rows))
+
+    async def sentences_matching(
+        self, wanted: SentenceFilter, after: SentencePlace | None, limit: int
+    ) -> list[SentenceView]:
+        params: dict[str, Any] = {**filter_params(wanted), "limit": limit}
+        statement = matching_sentences(
+            self._cypher.dialect, frozenset(filter_params(wanted)), after is not None
+        )
+        if after is not None:
+            params |= {"after_interview": after.interview_id, "after_order": after.sequence_order}
+        rows = await self._run_one(
+            statement, params, write=False, operation="sentences_matching",
+            interview_id=wanted.interview_id,
+        )  # fmt: skip
+        return await self._with_analyses(
+            self._cypher.dialect.rows_of(rows), "sentences_matching", wanted.interview_id
+        )
 
     async def locate_sentence(self, sentence_id: str) -> SentencePlace | None:
         rows = await self._run_one(
@@ -349,6 +380,27 @@ class CypherGraphStore(CypherConnection):
             for name, rows in zip(dimensions, results[1:], strict=True)
         }
         return Facets(total=int(results[0][0][0]), counts=counts)
+
+    async def facet_timeline(
+        self, wanted: SentenceFilter, dimension: str, parts: int
+    ) -> list[TimelineCount]:
+        if dimension not in FACET_DIMENSIONS:
+            raise ValueError(
+                f"facet_timeline: unknown dimension {dimension!r}; use {FACET_DIMENSIONS}"
+            )
+        params = filter_params(wanted)
+        statement = timeline_statement(self._cypher.dialect, frozenset(params), dimension)
+        rows = await self._run_one(
+            statement, {**params, "parts": parts}, write=False, operation="facet_timeline",
+            interview_id=wanted.interview_id,
+        )  # fmt: skip
+        # A sentence beyond its interview's count (one being rewritten) joins the last part.
+        tally: dict[tuple[int, str | None], int] = {}
+        for part, value, sentences in rows:
+            key = (min(int(part), parts - 1), None if value is None else str(value))
+            tally[key] = tally.get(key, 0) + int(sentences)
+        ordered = sorted(tally.items(), key=lambda item: (item[0][0], -item[1], item[0][1] or ""))
+        return [TimelineCount(part, value, count) for (part, value), count in ordered]
 
     async def stats(self) -> dict[str, int]:
         reads = self._cypher.reads

@@ -37,6 +37,8 @@ class InterviewSummary:
     sentence_count: int
     analysis_count: int
     created_at: str | None
+    date: str | None = None  # as the transcript's front matter gives it
+    participants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +75,11 @@ class SentenceFilter:
     to_ms: int | None = None
 
 
-# The dimensions facets count sentences by.
-FacetDimension = Literal["speaker", "function", "structure", "purpose", "topic", "keyword"]
+# The dimensions facets count sentences by. A keyword is an overall keyword; domain keywords
+# (terms of the domain lexicon) are counted apart.
+FacetDimension = Literal[
+    "speaker", "function", "structure", "purpose", "topic", "keyword", "domain_keyword"
+]
 FACET_DIMENSIONS: tuple[FacetDimension, ...] = get_args(FacetDimension)
 
 
@@ -89,6 +94,16 @@ class Facets:
     total: int  # the sentences the filter keeps
     # Per dimension, its most frequent values, most sentences first (then by value).
     counts: dict[str, list[FacetCount]]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineCount:
+    """Sentences with one value of a dimension in one stretch of their interviews: the
+    interviews cut into equal parts by sentence position, numbered from 0."""
+
+    part: int
+    value: str | None
+    sentences: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +200,21 @@ class GraphStore(Protocol):
     ) -> Facets:
         """How many of the sentences `wanted` keeps have each value of each dimension (of
         FACET_DIMENSIONS), the `limit` most frequent values per dimension."""
+        ...
+
+    async def facet_timeline(
+        self, wanted: SentenceFilter, dimension: str, parts: int
+    ) -> list[TimelineCount]:
+        """How the values of one dimension (of FACET_DIMENSIONS) spread over the course of
+        the interviews: each kept sentence falls in part `order * parts // n` of its
+        interview of `n` sentences; by part, then most sentences first, then value."""
+        ...
+
+    async def sentences_matching(
+        self, wanted: SentenceFilter, after: SentencePlace | None, limit: int
+    ) -> list[SentenceView]:
+        """The sentences `wanted` keeps, each with its analyses, ordered by (interview id,
+        sequence order): at most `limit` of them, those after `after` in that order."""
         ...
 
     async def stats(self) -> dict[str, int]:

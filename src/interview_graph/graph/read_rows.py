@@ -56,6 +56,8 @@ def interview_summary(row: Sequence[Any]) -> InterviewSummary:
         sentence_count=int(row[6]),
         analysis_count=int(row[7]),
         created_at=None if row[8] is None else str(row[8]),
+        date=None if row[9] is None else str(row[9]),
+        participants=tuple(str(name) for name in row[10] or ()),
     )
 
 

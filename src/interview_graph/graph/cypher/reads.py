@@ -22,7 +22,7 @@ MATCH (p:Project)-[:CONTAINS_INTERVIEW]->{interview}
 WITH p, i, {dialect.out_degree("i", "HAS_SENTENCE")} AS sentence_count
 OPTIONAL MATCH (i)-[:HAS_SENTENCE]->()-[:HAS_ANALYSIS]->(a)
 RETURN i.interview_id, p.project_id, p.name, i.title, i.filename, i.status,
-       sentence_count, count(a), i.created_at
+       sentence_count, count(a), i.created_at, i.date, i.participants
 """
 
 

@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from interview_graph.graph.cypher.dialect import CypherDialect
+from interview_graph.graph.cypher.reads import SENTENCE_COLUMNS
 from interview_graph.graph.port import SentenceFilter
 
 # The step from an Analysis to each dimension's node `d`, and the value read from it. A
@@ -23,6 +24,7 @@ _DIMENSIONS: dict[str, tuple[str, str]] = {
     "purpose": ("[:HAS_PURPOSE]->(d:Purpose)", "d.name"),
     "topic": ("[:MENTIONS_TOPIC {level: 1}]->(d:Topic)", "d.name"),
     "keyword": ("[:MENTIONS_OVERALL_KEYWORD]->(d:Keyword)", "d.text"),
+    "domain_keyword": ("[:MENTIONS_DOMAIN_KEYWORD]->(d:DomainKeyword)", "d.text"),
 }
 _ANALYSIS = "(s)-[:HAS_ANALYSIS]->(:Analysis)-"
 
@@ -124,3 +126,41 @@ def narrowing(fields: frozenset[str], carried: str) -> str:
         if name in fields
     ]
     return "".join(f"\n{step}" for step in steps)
+
+
+# The kept sentences after a place in (interview id, sequence order) order: a page's cursor.
+_AFTER_PLACE = (
+    "WITH s WHERE s.interview_id > $after_interview\n"
+    "  OR (s.interview_id = $after_interview AND s.sequence_order > $after_order)"
+)
+
+
+@cache
+def matching_sentences(dialect: CypherDialect, fields: frozenset[str], after: bool) -> str:
+    """The kept sentences' columns (reads.SENTENCE_COLUMNS) in (interview id, sequence
+    order) order, the first $limit of them (after $after_interview/$after_order with
+    `after`); `dialect.rows_of` unpacks the result."""
+    kept = filtered_sentences(dialect, fields)
+    match = f"{kept}\n{_AFTER_PLACE}" if after else kept
+    return dialect.list_rows(
+        match, SENTENCE_COLUMNS, ordered_by=("s", "s.interview_id, s.sequence_order"), limited=True
+    )
+
+
+@cache
+def timeline_statement(dialect: CypherDialect, fields: frozenset[str], dimension: str) -> str:
+    """Per part of the interview ($parts equal parts by sentence position) and value of the
+    dimension, how many kept sentences have it: rows (part, value, sentences)."""
+    kept = filtered_sentences(dialect, fields)
+    size = dialect.out_degree("i", "HAS_SENTENCE")
+    if dimension == "speaker":
+        step, value = "", "s.speaker"
+    else:
+        path, value = _DIMENSIONS[dimension]
+        step = f"MATCH {_ANALYSIS}{path}\n"
+    return (
+        f"{kept}\nMATCH (i:Interview)-[:HAS_SENTENCE]->(s)\nWITH s, {size} AS n\n{step}"
+        f"WITH toInteger(floor(toFloat(s.sequence_order) * $parts / n)) AS part, "
+        f"{value} AS value, count(DISTINCT s) AS sentences\n"
+        "RETURN part, value, sentences ORDER BY part, sentences DESC, value"
+    )
