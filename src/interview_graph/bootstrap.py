@@ -2,10 +2,10 @@
 
 The backends are chosen here and nowhere else: the graph store (and a projection `--target`
 graph, from its URL), the event store (from its URL's scheme), the outbox and dual-writer, the
-analyzer and the segmenter. Each backend's module is imported inside the function that builds
-it, once it is chosen: running on FalkorDB never loads the Neo4j driver (nor the reverse), an
-SQLite event store loads neither psycopg nor the KurrentDB client, and the offline analyzer no
-LLM SDK.
+analyzer, the segmenter and the API's user store. Each backend's module is imported inside the
+function that builds it, once it is chosen: running on FalkorDB never loads the Neo4j driver
+(nor the reverse), an SQLite event store loads neither psycopg nor the KurrentDB client, and
+the offline analyzer no LLM SDK.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from interview_graph.settings import Settings, redact_url
 # The ports are named in annotations only: a command loads what it builds, nothing more.
 if TYPE_CHECKING:
     from interview_graph.analysis.port import Analyzer
+    from interview_graph.auth.users import UserStore
     from interview_graph.dualwrite.outage import OutageNotice
     from interview_graph.dualwrite.outbox_port import Outbox
     from interview_graph.dualwrite.writer import DualWriter
@@ -266,6 +267,13 @@ def build_interview_locks(settings: Settings) -> InterviewLocks:
     from interview_graph.pipeline.interview_lock import InterviewLocks
 
     return InterviewLocks(settings.data_dir / "locks" / "interviews")
+
+
+def build_user_store(settings: Settings) -> UserStore:
+    """The API's users and their tokens' digests, in the data directory (opened on first use)."""
+    from interview_graph.auth.sqlite_users import USERS_FILE, SQLiteUserStore
+
+    return SQLiteUserStore(settings.data_dir / USERS_FILE)
 
 
 def build_dual_writer(settings: Settings, on_outage: OutageNotice | None = None) -> DualWriter:

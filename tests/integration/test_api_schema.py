@@ -20,23 +20,35 @@ from tests.integration.cli_helpers import SAMPLES, base_env, run_cli
 
 
 @pytest.fixture(scope="module")
-def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenApiSchema]:
+def api_schema(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[OpenApiSchema, dict[str, str]]]:
+    """The app with tokens required, and an admin's token in the schema's headers: every
+    route is reached, and the checks also send requests with missing or invalid tokens."""
     data = tmp_path_factory.mktemp("schema") / "data"
-    env = base_env(data, ENABLE_EVENT_SOURCING="true")
+    env = base_env(data, ENABLE_EVENT_SOURCING="true", API_AUTH="true")
     processed = run_cli(["process", str(SAMPLES / "pricing-call.md"), "--json"], env)
     assert processed.returncode == 0, processed.stderr
+    added = run_cli(["users", "add", "fuzzer", "--role", "admin"], env)
+    assert added.returncode == 0, added.stderr
+    token = added.stdout.strip()
     with pytest.MonkeyPatch.context() as patch:
-        for key in ("DATA_DIR", "FALKORDB_IDLE_SECONDS", "ENABLE_EVENT_SOURCING"):
+        for key in ("DATA_DIR", "FALKORDB_IDLE_SECONDS", "ENABLE_EVENT_SOURCING", "API_AUTH"):
             patch.setenv(key, env[key])
-        yield schemathesis.openapi.from_asgi("/openapi.json", create_app(Settings()))
+        app = create_app(Settings())
+        headers = {"Authorization": f"Bearer {token}"}
+        yield schemathesis.openapi.from_asgi("/openapi.json", app, headers=headers), headers
 
 
 # Generated requests per route, for each of the valid and the invalid (negative) kinds.
 EXAMPLES_PER_ROUTE = 25
 
 
-def test_the_api_keeps_its_own_contract(api_schema: OpenApiSchema) -> None:
-    operations = [result.ok() for result in api_schema.get_all_operations()]
+def test_the_api_keeps_its_own_contract(
+    api_schema: tuple[OpenApiSchema, dict[str, str]],
+) -> None:
+    schema, headers = api_schema
+    operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 8
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
@@ -53,7 +65,12 @@ def test_the_api_keeps_its_own_contract(api_schema: OpenApiSchema) -> None:
                 # A request the schema allows may still be refused with a 400 by design
                 # (a cursor of no listing, a search query that does not parse); every
                 # other check runs.
-                case.call_and_validate(excluded_checks=[positive_data_acceptance])
+                # A case whose token was left out on purpose goes without one.
+                negated = schema.is_security_param_negated(case)
+                case.call_and_validate(
+                    headers=None if negated else headers,
+                    excluded_checks=[positive_data_acceptance],
+                )
 
             try:
                 keeps_contract()

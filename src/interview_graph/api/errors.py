@@ -21,3 +21,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: _documented("No such interview, sentence or job."),
     503: _documented("The graph or the event store did not answer; try again."),
 }
+
+CONFLICT = _documented("It exists already, or changed since it was read (the detail says).")
+
+# The statuses of every route behind a role (all but the probes).
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _documented("No token, or one this server does not know (tokens are required)."),
+    403: _documented("The token's role may not do this."),
+}

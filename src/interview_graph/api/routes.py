@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 
-from interview_graph.api.event_log import EventLog
 from interview_graph.api.filters import LARGEST, sentence_filter
 from interview_graph.graph.json_forms import interviews_json, sentences_json
 from interview_graph.graph.pages import sentences_page
@@ -24,10 +23,6 @@ from interview_graph.graph.port import (
 router = APIRouter()
 
 MAX_PAGE = 1000
-
-
-class Health(BaseModel):
-    status: str
 
 
 class InterviewPage(BaseModel):
@@ -66,21 +61,6 @@ class SentencePage(BaseModel):
 def _graph(request: Request) -> GraphStore:
     graph: GraphStore = request.app.state.graph
     return graph
-
-
-@router.get("/healthz", tags=["operations"])
-async def healthz() -> Health:
-    """The process is alive."""
-    return Health(status="ok")
-
-
-@router.get("/readyz", tags=["operations"])
-async def readyz(request: Request) -> Health:
-    """The graph and the event store answer (503 when one does not)."""
-    await _graph(request).stats()
-    event_log: EventLog = request.app.state.event_log
-    await (await event_log.store()).last_position()
-    return Health(status="ready")
 
 
 @router.get("/api/stats", tags=["graph"])

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "events": ("events_cmd", "events_app"),
     "outbox": ("outbox_cmd", "outbox_app"),
     "serve": ("serve_cmd", "serve_app"),
+    "users": ("users_cmd", "users_app"),
 }
 
 
