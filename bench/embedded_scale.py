@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,6 +47,7 @@ from interview_graph.domain.ids import (
     sentence_id_for,
 )
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
+from interview_graph.graph.port import GraphStore
 from interview_graph.pipeline.readers import read_transcript
 from interview_graph.settings import Settings
 
@@ -139,6 +140,30 @@ def interview_copy(
     return interview, copied_sentences, copied_analyses
 
 
+# Turns one interview copy's sentences (by the copy's number) into the ones written.
+VaryCopy = Callable[[int, list[Sentence]], list[Sentence]]
+
+
+async def write_copies(
+    graph: GraphStore,
+    interviews: int,
+    template: tuple[list[Sentence], list[Analysis]],
+    vary: VaryCopy | None = None,
+) -> None:
+    """`interviews` copies of the template, each written as `process` writes a file."""
+    for number in range(interviews):
+        interview, copied, analyses = interview_copy(number, *template)
+        if vary is not None:
+            copied = vary(number, copied)
+        await graph.write_interview(interview)
+        for start in range(0, len(copied), BATCH):
+            await graph.write_sentences(copied[start : start + BATCH], interview.filename)
+            await graph.write_analyses(analyses[start : start + BATCH])
+        await graph.finish_interview(interview.interview_id, len(copied), InterviewStatus.COMPLETED)
+        if number % 20 == 19:
+            print(f"  built {number + 1}/{interviews} interviews", flush=True)
+
+
 async def build(data_dir: Path, interviews: int, sentences: int) -> float:
     """Writes the graph; returns seconds spent writing (the template's analysis excluded)."""
     with tempfile.TemporaryDirectory(prefix="ig-scale-") as work:
@@ -147,17 +172,7 @@ async def build(data_dir: Path, interviews: int, sentences: int) -> float:
     started = time.perf_counter()
     async with bootstrap.open_graph_store(settings) as graph:
         await graph.ensure_schema()
-        for number in range(interviews):
-            interview, copied, analyses = interview_copy(number, *template)
-            await graph.write_interview(interview)
-            for start in range(0, len(copied), BATCH):
-                await graph.write_sentences(copied[start : start + BATCH], interview.filename)
-                await graph.write_analyses(analyses[start : start + BATCH])
-            await graph.finish_interview(
-                interview.interview_id, len(copied), InterviewStatus.COMPLETED
-            )
-            if number % 20 == 19:
-                print(f"  built {number + 1}/{interviews} interviews", flush=True)
+        await write_copies(graph, interviews, template)
     seconds = time.perf_counter() - started
     (data_dir / BUILT_MARKER).write_text(
         json.dumps({"interviews": interviews, "sentences": sentences})

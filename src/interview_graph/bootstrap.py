@@ -2,10 +2,10 @@
 
 The backends are chosen here and nowhere else: the graph store (and a projection `--target`
 graph, from its URL), the event store (from its URL's scheme), the outbox and dual-writer, the
-analyzer and the segmenter. Each backend's module is imported inside the function that builds
-it, once it is chosen: running on FalkorDB never loads the Neo4j driver (nor the reverse), an
-SQLite event store loads neither psycopg nor the KurrentDB client, and the offline analyzer no
-LLM SDK.
+analyzer, the segmenter and the API's user store. Each backend's module is imported inside the
+function that builds it, once it is chosen: running on FalkorDB never loads the Neo4j driver
+(nor the reverse), an SQLite event store loads neither psycopg nor the KurrentDB client, and
+the offline analyzer no LLM SDK.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from interview_graph.settings import Settings, redact_url
 # The ports are named in annotations only: a command loads what it builds, nothing more.
 if TYPE_CHECKING:
     from interview_graph.analysis.port import Analyzer
+    from interview_graph.auth.users import UserStore
     from interview_graph.dualwrite.outage import OutageNotice
     from interview_graph.dualwrite.outbox_port import Outbox
     from interview_graph.dualwrite.writer import DualWriter
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from interview_graph.pipeline.interview_lock import InterviewLocks
     from interview_graph.pipeline.service import PipelineService, Segmenter
     from interview_graph.projection.port import ProjectionGraph
+    from interview_graph.search.port import SentenceSearch
 
 DEFAULT_SQLITE_EVENTS_FILE = "events.sqlite3"
 JOBS_FILE = "jobs.sqlite3"
@@ -60,6 +62,16 @@ def graph_store_for(settings: Settings) -> ProjectionGraph:
             database=settings.neo4j_database,
         )
     return _falkordb_store(settings, settings.falkordb_graph)
+
+
+def sentence_search(graph: GraphStore) -> SentenceSearch:
+    """The search over an open graph: each graph store is its own search adapter, through its
+    database's full-text index (created by ensure_schema)."""
+    from interview_graph.search.port import SentenceSearch
+
+    if not isinstance(graph, SentenceSearch):
+        raise TypeError(f"the {graph.backend} graph store offers no search")
+    return graph
 
 
 def _falkordb_store(settings: Settings, graph_name: str) -> ProjectionGraph:
@@ -258,6 +270,13 @@ def build_interview_locks(settings: Settings) -> InterviewLocks:
     from interview_graph.pipeline.interview_lock import InterviewLocks
 
     return InterviewLocks(settings.data_dir / "locks" / "interviews")
+
+
+def build_user_store(settings: Settings) -> UserStore:
+    """The API's users and their tokens' digests, in the data directory (opened on first use)."""
+    from interview_graph.auth.sqlite_users import USERS_FILE, SQLiteUserStore
+
+    return SQLiteUserStore(settings.data_dir / USERS_FILE)
 
 
 def build_dual_writer(settings: Settings, on_outage: OutageNotice | None = None) -> DualWriter:

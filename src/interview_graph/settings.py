@@ -44,6 +44,14 @@ class Settings(BaseSettings):
 
     log_level: str = Field(default="WARNING", alias="LOG_LEVEL")
 
+    # The HTTP API (`serve`). Tokens are required when API_AUTH is on, and always when the
+    # server listens beyond loopback (`serve` turns API_AUTH on then).
+    api_auth: bool = Field(default=False, alias="API_AUTH")
+    api_access_log: bool = Field(default=True, alias="API_ACCESS_LOG")
+    api_metrics: bool = Field(default=True, alias="API_METRICS")
+    # Browser origins allowed to call the API from their pages, comma-separated; none by default.
+    cors_origins: str = Field(default="", alias="CORS_ORIGINS")
+
     # LLM analysis (--analyzer openai|anthropic). Keys come from the environment (or .env) only.
     analyzer: Literal["offline", "openai", "anthropic"] = Field(default="offline", alias="ANALYZER")
     openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")
@@ -70,6 +78,10 @@ class Settings(BaseSettings):
     @property
     def sqlite_event_store_path(self) -> Path:
         return self.data_dir / "events.sqlite3"
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
 
 @lru_cache(maxsize=1)

@@ -27,7 +27,15 @@ from interview_graph.domain.model import (
     TopicMention,
 )
 from interview_graph.graph.export import INTERVIEW_LABELS, SHARED_LABELS, to_jsonl_line
-from interview_graph.graph.port import GraphStore, GraphStoreError
+from interview_graph.graph.port import (
+    FACET_DIMENSIONS,
+    FacetCount,
+    Facets,
+    GraphStore,
+    GraphStoreError,
+    SentenceFilter,
+    SentencePlace,
+)
 
 TRICKY_TEXTS: tuple[str, ...] = (
     "She said \"quote\" and 'single' `backtick` $param {map: 1} \\ backslash",
@@ -134,6 +142,53 @@ async def follows_pairs(store: GraphStore, interview_id: str) -> set[tuple[int, 
         elif record["kind"] == "relationship" and record["type"] == "FOLLOWS":
             pairs.append((record["start"][1], record["end"][1]))
     return {(order_of[start], order_of[end]) for start, end in pairs}
+
+
+def expected_facets(
+    rows: Sequence[tuple[str, Sentence, Analysis | None]], wanted: SentenceFilter, limit: int
+) -> Facets:
+    """The facets computed the plain way, from the rows written (project, sentence, its
+    one analysis or None)."""
+
+    def keeps(project: str, s: Sentence, a: Analysis | None) -> bool:
+        checks = [
+            wanted.project in (None, project),
+            wanted.interview_id in (None, s.interview_id),
+            wanted.speaker in (None, s.speaker),
+            wanted.from_ms is None or (s.end_ms or s.start_ms or 0) >= wanted.from_ms,
+            wanted.to_ms is None or (s.start_ms or 0) <= wanted.to_ms,
+        ]
+        if any(v is not None for v in (wanted.function, wanted.purpose, wanted.topic)) or (
+            wanted.keyword is not None
+        ):
+            if a is None:
+                return False
+            checks += [
+                wanted.function in (None, a.function_type),
+                wanted.purpose in (None, a.purpose),
+                wanted.topic in (None, *[t.name for t in a.topics if t.level == 1]),
+                wanted.keyword in (None, *a.overall_keywords, *a.domain_keywords),
+            ]
+        return all(checks)
+
+    chosen = [(s, a) for project, s, a in rows if keeps(project, s, a)]
+    values: dict[str, list[list[str | None]]] = {
+        "speaker": [[s.speaker] for s, _ in chosen],
+        "function": [[a.function_type] for _, a in chosen if a],
+        "structure": [[a.structure_type] for _, a in chosen if a],
+        "purpose": [[a.purpose] for _, a in chosen if a],
+        "topic": [[t.name for t in a.topics if t.level == 1] for _, a in chosen if a],
+        "keyword": [list(set(a.overall_keywords)) for _, a in chosen if a],
+    }
+    counts = {}
+    for dimension, per_sentence in values.items():
+        tally: dict[str | None, int] = {}
+        for sentence_values in per_sentence:
+            for value in sentence_values:
+                tally[value] = tally.get(value, 0) + 1
+        top = sorted(tally.items(), key=lambda item: (-item[1], item[0] or ""))[:limit]
+        counts[dimension] = [FacetCount(value, n) for value, n in top]
+    return Facets(total=len(chosen), counts=counts)
 
 
 def nonzero(counts: dict[str, int]) -> dict[str, int]:
@@ -563,6 +618,61 @@ class GraphStoreContract:
         assert summary.created_at == "2024-05-17T09:30:00.123000+00:00"
         assert await store.interview_summary(interview.interview_id) == summary
         assert await store.interview_summary("no-such-interview") is None
+
+    async def test_projects_count_their_interviews_and_sentences(self, store: GraphStore) -> None:
+        first, second = make_interview(), make_interview(sha="b" * 64, title="Second")
+        elsewhere = make_interview(project="Zeta", sha="c" * 64)
+        for interview, count in ((first, 3), (second, 4), (elsewhere, 2)):
+            await write_all(store, interview, make_sentences(interview, count))
+        projects = await store.list_projects()
+        assert [(p.name, p.interview_count, p.sentence_count) for p in projects] == [
+            ("Acme", 2, 7),
+            ("Zeta", 1, 2),
+        ]
+        assert projects[0].project_id == first.project_id
+
+    async def test_a_sentence_is_located_by_its_id(self, store: GraphStore) -> None:
+        interview = make_interview()
+        sentences = make_sentences(interview, 6)
+        await write_all(store, interview, sentences)
+        place = await store.locate_sentence(sentences[4].sentence_id)
+        assert place == SentencePlace(interview.interview_id, 4)
+        assert await store.locate_sentence("no-such-sentence") is None
+
+    async def test_orders_in_time_are_those_said_in_the_range(self, store: GraphStore) -> None:
+        interview = make_interview()  # sentence n: n*1000 .. n*1000+900 ms
+        await write_all(store, interview, make_sentences(interview, 10))
+        in_time = store.orders_in_time
+        assert await in_time(interview.interview_id, 2000, 4500) == (2, 4)
+        assert await in_time(interview.interview_id, 2950, 3100) == (3, 3)  # overlap counts
+        assert await in_time(interview.interview_id, 2950, 2990) is None  # between two
+        assert await in_time(interview.interview_id, 0, 10**9) == (0, 9)
+        assert await in_time("no-such-interview", 0, 10**9) is None
+
+    async def test_facets_count_the_filtered_sentences(self, store: GraphStore) -> None:
+        first, second = make_interview(), make_interview(project="Zeta", sha="b" * 64)
+        kept: list[tuple[str, Sentence, Analysis | None]] = []
+        for interview, count in ((first, 14), (second, 9)):
+            sentences = make_sentences(interview, count)
+            analyses = [make_analysis(s, variant=count) for s in sentences[:-2]]
+            await write_all(store, interview, sentences, analyses)
+            by_id = {a.sentence_id: a for a in analyses}
+            kept += [(interview.project_name, s, by_id.get(s.sentence_id)) for s in sentences]
+        filters = [
+            SentenceFilter(),
+            SentenceFilter(project="Acme"),
+            SentenceFilter(interview_id=second.interview_id, speaker="Bo"),
+            SentenceFilter(function="interrogative", purpose="Query"),
+            SentenceFilter(keyword="domain-14"),
+            SentenceFilter(keyword="kw-3", topic="goals", project="Zeta"),
+            SentenceFilter(from_ms=2950, to_ms=6000),
+            SentenceFilter(project="nope"),
+        ]
+        for wanted in filters:
+            facets = await store.facet_counts(wanted, FACET_DIMENSIONS, limit=3)
+            assert facets == expected_facets(kept, wanted, limit=3), wanted
+        with pytest.raises(ValueError, match="unknown dimensions"):
+            await store.facet_counts(SentenceFilter(), ["colour"], limit=3)
 
     async def test_batch_write_throughput(self, store: GraphStore) -> None:
         """5,000 sentences + 5,000 analyses in batches of 500; prints the rate (-s shows it)."""

@@ -77,7 +77,7 @@ def plain(text: str) -> str:
 
 
 EVERY_COMMAND = (
-    ["process", "{tmp}"], ["interviews"], ["show", "{one}"], ["export"], ["stats"],
+    ["process", "{tmp}"], ["interviews"], ["show", "{one}"], ["export"], ["stats"], ["search", "x"],
     ["events", "list"], ["events", "stats"], ["events", "tail"], ["outbox", "status"],
     ["outbox", "flush"], ["outbox", "retry-parked"], ["rebuild"], ["project"], ["verify"],
     ["backfill"], ["graph", "status"], ["graph", "stop"],
@@ -96,6 +96,7 @@ CASES: list[tuple[list[str], int, list[str]]] = [
     ),
     (["verify", "--interview", "{absent}"], 1, [NOT_FOUND + " in the graph or the event log"]),
     (["backfill", "--interview", "{absent}"], 1, [NOT_FOUND + " in the graph"]),
+    (["search", "sprint", "--interview", "{absent}"], 1, [NOT_FOUND + " in the graph"]),
     # 2: an id that cannot be one, or a prefix several interviews share
     (["show", "nope"], 2, ["'nope' is not an interview id or the start of one"]),
     (["export", "--interview", "nope"], 2, ["'nope' is not an interview id"]),
@@ -107,6 +108,11 @@ CASES: list[tuple[list[str], int, list[str]]] = [
     (["events", "list", "--interview", "{ambiguous}"], 2, ["is ambiguous", "in the event log"]),
     (["verify", "--interview", "{ambiguous}"], 2, ["is ambiguous", "the graph or the event log"]),
     (["backfill", "--interview", "{ambiguous}"], 2, ["'{ambiguous}' is ambiguous"]),
+    (["search", "sprint", "--interview", "nope"], 2, ["'nope' is not an interview id"]),
+    (["search", "sprint", "--interview", "{ambiguous}"], 2, ["'{ambiguous}' is ambiguous"]),
+    (["search", '"sprint'], 2, ["unbalanced quote"]),
+    (["search", "*"], 2, ["a lone '*' searches for nothing"]),
+    (["search", "sprint", "--limit", "0"], 2, ["Invalid value for '--limit'"]),
     # 2: other bad option values and Typer's own usage errors
     (["export", "--format", "xml"], 2, ["unknown format 'xml'"]),
     (["events", "list", "--limit", "0"], 2, ["Invalid value for '--limit'"]),
@@ -174,6 +180,8 @@ def test_every_command_taking_an_interview_id_accepts_a_unique_prefix(graph: Gra
     assert exported == whole and full in exported
     events = _ok(run_cli(["events", "list", "--interview", prefix, "--json"], graph.env)).json()
     assert events and {e["data"].get("interview_id", e["aggregate_id"]) for e in events} == {full}
+    searched = _ok(run_cli(["search", "sprint", "--interview", prefix, "--json"], graph.env))
+    assert {hit["interview_id"] for hit in searched.json()["hits"]} == {full}
     verified = _ok(run_cli(["verify", "--interview", prefix, "--json"], graph.env)).json()
     assert verified["interviews"] == 1
     backfilled = _ok(

@@ -16,6 +16,7 @@ from interview_graph.graph import falkordb_server as falkordb_server_module
 from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
 from interview_graph.graph.falkordb_store import FalkorDBGraphStore
 from interview_graph.graph.port import GraphStoreError
+from interview_graph.search.port import SearchQuery
 from tests.integration.falkordb_helpers import wait_until
 from tests.integration.graph_contract import (
     GraphStoreContract,
@@ -25,6 +26,7 @@ from tests.integration.graph_contract import (
     make_sentences,
     write_all,
 )
+from tests.integration.search_contract import SentenceSearchContract, write_corpus
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -35,6 +37,34 @@ class TestFalkorDBGraphStore(GraphStoreContract):
         async with FalkorDBGraphStore(falkordb_server, f"test_{uuid.uuid4().hex}") as store:
             await store.ensure_schema()
             yield store
+
+
+class TestFalkorDBSentenceSearch(SentenceSearchContract):
+    @pytest.fixture
+    async def store(self, falkordb_server: EmbeddedFalkorDB) -> AsyncIterator[FalkorDBGraphStore]:
+        async with FalkorDBGraphStore(falkordb_server, f"test_{uuid.uuid4().hex}") as store:
+            await store.ensure_schema()
+            yield store
+
+
+async def test_a_graph_written_before_the_full_text_index_gains_it(
+    falkordb_server: EmbeddedFalkorDB,
+) -> None:
+    async with FalkorDBGraphStore(falkordb_server, f"test_{uuid.uuid4().hex}") as store:
+        await store.ensure_schema()
+        await write_corpus(store)
+        # As an earlier version left it: no full-text index, sentences without index text.
+        await store._graph.query("CALL db.idx.fulltext.drop('Sentence')")
+        await store._graph.query("MATCH (s:Sentence) REMOVE s.search_text")
+        before = await export_lines(store)
+
+        await store.ensure_schema()
+
+        page = await store.search(SearchQuery("report", limit=100))
+        assert len(page.hits) == 15
+        assert await export_lines(store) == before  # the index text is no fact of the graph
+        await store.ensure_schema()  # and once there, the index is left as it is
+        assert len((await store.search(SearchQuery("report", limit=100))).hits) == 15
 
 
 async def test_two_users_share_one_server_until_the_last_closes(tmp_path: Path) -> None:

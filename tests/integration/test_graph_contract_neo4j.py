@@ -19,6 +19,7 @@ from interview_graph.graph.falkordb_server import EmbeddedFalkorDB
 from interview_graph.graph.falkordb_store import FalkorDBGraphStore
 from interview_graph.graph.neo4j_store import Neo4jGraphStore
 from interview_graph.graph.port import GraphStore, GraphStoreError
+from interview_graph.search.port import SearchQuery
 from tests.conftest import Neo4jConnection
 from tests.integration.graph_contract import (
     TRICKY_TEXTS,
@@ -29,6 +30,7 @@ from tests.integration.graph_contract import (
     make_sentences,
     write_all,
 )
+from tests.integration.search_contract import SentenceSearchContract, write_corpus
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -65,6 +67,25 @@ class TestNeo4jGraphStore(GraphStoreContract):
     @pytest.fixture
     async def store(self, neo4j_store: Neo4jGraphStore) -> Neo4jGraphStore:
         return neo4j_store
+
+
+class TestNeo4jSentenceSearch(SentenceSearchContract):
+    @pytest.fixture
+    async def store(self, neo4j_store: Neo4jGraphStore) -> Neo4jGraphStore:
+        return neo4j_store
+
+
+async def test_a_graph_written_before_the_full_text_index_gains_it(
+    neo4j_store: Neo4jGraphStore, neo4j_target: Neo4jTarget
+) -> None:
+    await write_corpus(neo4j_store)
+    auth = (neo4j_target.user, neo4j_target.password)
+    async with AsyncGraphDatabase.driver(neo4j_target.uri, auth=auth) as driver:
+        await driver.execute_query("DROP INDEX sentence_text", database_=neo4j_target.database)
+
+    await neo4j_store.ensure_schema()  # creates it, and waits until it is built
+
+    assert len((await neo4j_store.search(SearchQuery("report", limit=100))).hits) == 15
 
 
 async def test_unreachable_server_says_what_to_do() -> None:

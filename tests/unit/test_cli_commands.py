@@ -37,7 +37,7 @@ def test_a_read_command_loads_neither_pipeline_nor_event_machinery() -> None:
     probe = (
         "import json, sys\n"
         "from interview_graph.cli.app import LazyCommands\n"
-        "for name in ('interviews', 'show', 'export', 'stats'):\n"
+        "for name in ('interviews', 'show', 'export', 'stats', 'search'):\n"
         "    assert LazyCommands(name='probe').get_command(None, name) is not None\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith(\n"
         "    ('interview_graph.pipeline', 'interview_graph.events', 'interview_graph.dualwrite',\n"

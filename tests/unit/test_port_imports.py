@@ -36,6 +36,8 @@ def drivers_loaded_by(*modules: str) -> list[str]:
         "interview_graph.dualwrite.outbox_port",
         "interview_graph.graph.port",
         "interview_graph.projection.port",
+        "interview_graph.search.port",
+        "interview_graph.search.query",
         "interview_graph.projection.projector",
         "interview_graph.projection.verify",
         "interview_graph.projection.backfill",

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("read_cmd", "read_app"),
     "export": ("read_cmd", "read_app"),
     "stats": ("read_cmd", "read_app"),
+    "search": ("search_cmd", "search_app"),
     "rebuild": ("projection_cmd", "projection_app"),
     "project": ("projection_cmd", "projection_app"),
     "verify": ("projection_cmd", "projection_app"),
@@ -32,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "events": ("events_cmd", "events_app"),
     "outbox": ("outbox_cmd", "outbox_app"),
     "serve": ("serve_cmd", "serve_app"),
+    "users": ("users_cmd", "users_app"),
 }
 
 

@@ -33,12 +33,12 @@ from interview_graph.cli.render import (
     events_table,
     print_json,
 )
-from interview_graph.domain.events import DomainEvent, interview_stream
+from interview_graph.domain.events import DomainEvent
+from interview_graph.events.log_reads import EventFilter, read_events, scan
 from interview_graph.events.port import EventStore, EventStoreError
 
 EventStoreSource = Callable[[], EventStore | Awaitable[EventStore]]
 _T = TypeVar("_T")
-_PAGE = 1000
 
 
 def make_events_app(open_store: EventStoreSource) -> typer.Typer:
@@ -147,33 +147,15 @@ async def _list(
         if interview is None:
             return None, await store.read_all(0, types, None, limit)
         interview = await resolve_interview_id(interview, in_event_log(store))
-        # Its own stream is small; sentence streams are found by the data's interview_id.
-        own = {e.event_id for e in await store.read_stream(interview_stream(interview))}
-        found: list[DomainEvent] = []
-        async for event in _scan(store, types):
-            if event.event_id in own or event.data.get("interview_id") == interview:
-                found.append(event)
-                if limit is not None and len(found) >= limit:
-                    break
-        return interview, found
-
-
-async def _scan(store: EventStore, types: list[str] | None) -> AsyncIterator[DomainEvent]:
-    position = 0
-    while True:
-        page = await store.read_all(position, types, None, _PAGE)
-        for event in page:
-            yield event
-        if len(page) < _PAGE:
-            return
-        position = page[-1].position or 0
+        wanted = EventFilter(event_types=tuple(types or ()), interview_id=interview)
+        return interview, (await read_events(store, wanted, limit=limit)).events
 
 
 async def _stats(open_store: EventStoreSource) -> dict[str, Any]:
     async with _opened(open_store) as store:
         by_type: Counter[str] = Counter()
         streams: set[str] = set()
-        async for event in _scan(store, None):
+        async for event in scan(store):
             by_type[event.event_type] += 1
             streams.add(event.stream)
         return {

@@ -236,7 +236,7 @@ def print_sentences(views: Sequence[SentenceView]) -> None:
 def _sentence_cells(view: SentenceView, wide: bool) -> list[Text | str]:
     s = view.sentence
     who = Text(s.speaker or "")
-    clock = _clock(s.start_ms)
+    clock = clock_of(s.start_ms)
     if clock:
         who.append(("\n" if s.speaker else "") + clock, style="dim")
     labels = analysis_lines(view.analyses[0]) if view.analyses else []
@@ -303,7 +303,8 @@ def _short_stream(stream: str) -> str:
     return f"{kind}-{aggregate_id[:SHORT_ID]}" if aggregate_id else stream
 
 
-def _clock(ms: int | None) -> str:
+def clock_of(ms: int | None) -> str:
+    """A time into the interview as hh:mm:ss ("" for none)."""
     if ms is None:
         return ""
     seconds = ms // 1000

@@ -21,9 +21,20 @@ from typing import Any, ClassVar
 
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
 from interview_graph.graph.cypher import CypherStatements
+from interview_graph.graph.cypher.sentence_filter import facet_statements, filter_params
 from interview_graph.graph.cypher_connection import CypherConnection, Rows, Work
 from interview_graph.graph.export import export_records
-from interview_graph.graph.port import GraphStoreError, InterviewSummary, SentenceView
+from interview_graph.graph.port import (
+    FACET_DIMENSIONS,
+    FacetCount,
+    Facets,
+    GraphStoreError,
+    InterviewSummary,
+    ProjectSummary,
+    SentenceFilter,
+    SentencePlace,
+    SentenceView,
+)
 from interview_graph.graph.projection_writes import (
     checkpoint_position,
     parents_to_check,
@@ -32,6 +43,7 @@ from interview_graph.graph.projection_writes import (
     write_projected_rows,
 )
 from interview_graph.graph.read_rows import interview_from_row, interview_summary, sentence_views
+from interview_graph.graph.search_reads import search_page
 from interview_graph.graph.write_plans import BatchPlan, RunQuery, analysis_plan, sentence_plan
 from interview_graph.graph.write_rows import analysis_write_row, interview_params, sentence_row
 from interview_graph.projection.port import (
@@ -39,17 +51,22 @@ from interview_graph.projection.port import (
     ProjectionBatch,
     ProjectionCheckpoint,
 )
+from interview_graph.search.port import SearchPage, SearchQuery
+from interview_graph.search.words import index_text
 
 # Deletes and wipes run in bounded chunks, each its own write.
 DELETE_CHUNK = 5000
 WIPE_CHUNK = 10_000
+# Sentences given their index text per write when an existing graph gains its full-text index.
+INDEX_TEXT_CHUNK = 1000
 # The LIMIT of an unpaged read: more rows than any interview holds, and within 32 bits
 # (FalkorDB returns no row at all for a LIMIT of 2**62).
 ALL_ROWS = 2**31 - 1
 
 
 class CypherGraphStore(CypherConnection):
-    """A GraphStore and ProjectionTarget over Cypher. Open it with `async with`."""
+    """A GraphStore, ProjectionTarget and SentenceSearch over Cypher. Open it with
+    `async with`."""
 
     backend: str  # "neo4j" | "falkordb"
     _cypher: ClassVar[CypherStatements]
@@ -58,7 +75,13 @@ class CypherGraphStore(CypherConnection):
 
     @abstractmethod
     async def ensure_schema(self) -> None:
-        """Create uniqueness constraints / indexes on every id; safe to call every run."""
+        """Create uniqueness constraints / indexes on every id and the sentences' full-text
+        index; safe to call every run."""
+
+    @property
+    def _writes_index_text(self) -> bool:
+        """Sentences are written with the text their full-text index reads."""
+        return self._cypher.search.index.reads_index_text
 
     # -- writes ----------------------------------------------------------------------------
     async def write_interview(self, interview: Interview) -> None:
@@ -73,7 +96,7 @@ class CypherGraphStore(CypherConnection):
     async def write_sentences(self, sentences: Sequence[Sentence], filename: str) -> None:
         if not sentences:
             return
-        rows = [sentence_row(s) for s in sentences]
+        rows = [sentence_row(s, index_text=self._writes_index_text) for s in sentences]
         interview_id = sentences[0].interview_id
         cypher = self._cypher.writes
         written, _ = await self._write_batch(
@@ -217,6 +240,13 @@ class CypherGraphStore(CypherConnection):
         )
         return {str(row[0]) for row in rows}
 
+    async def list_projects(self) -> list[ProjectSummary]:
+        rows = await self._run_one(
+            self._cypher.reads.list_projects, {}, write=False, operation="list_projects"
+        )
+        projects = [ProjectSummary(str(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rows]
+        return sorted(projects, key=lambda p: (p.name, p.project_id))
+
     async def list_interviews(self) -> list[InterviewSummary]:
         rows = await self._run_one(
             self._cypher.reads.list_interviews, {}, write=False, operation="list_interviews"
@@ -276,6 +306,50 @@ class CypherGraphStore(CypherConnection):
         )
         return sentence_views(sentence_rows, rows_of(analysis_rows), rows_of(dimension_rows))
 
+    async def locate_sentence(self, sentence_id: str) -> SentencePlace | None:
+        rows = await self._run_one(
+            self._cypher.reads.locate_sentence,
+            {"sentence_id": sentence_id},
+            write=False,
+            operation="locate_sentence",
+        )
+        return SentencePlace(str(rows[0][0]), int(rows[0][1])) if rows else None
+
+    async def orders_in_time(
+        self, interview_id: str, from_ms: int, to_ms: int
+    ) -> tuple[int, int] | None:
+        rows = await self._run_one(
+            self._cypher.reads.orders_in_time,
+            {"interview_id": interview_id, "from_ms": from_ms, "to_ms": to_ms},
+            write=False,
+            operation="orders_in_time",
+            interview_id=interview_id,
+        )
+        if not rows or rows[0][0] is None:
+            return None
+        return int(rows[0][0]), int(rows[0][1])
+
+    async def facet_counts(
+        self, wanted: SentenceFilter, dimensions: Sequence[str], limit: int
+    ) -> Facets:
+        params = filter_params(wanted)
+        statements = facet_statements(self._cypher.dialect, frozenset(params))
+        unknown = [d for d in dimensions if d not in FACET_DIMENSIONS]
+        if unknown:
+            raise ValueError(f"facet_counts: unknown dimensions {unknown}; use {FACET_DIMENSIONS}")
+        names = ["total", *dimensions]
+        results = await self._run(
+            [(statements[name], {**params, "limit": limit}) for name in names],
+            write=False,
+            operation="facet_counts",
+            interview_id=wanted.interview_id,
+        )
+        counts = {
+            name: [FacetCount(None if r[0] is None else str(r[0]), int(r[1])) for r in rows]
+            for name, rows in zip(dimensions, results[1:], strict=True)
+        }
+        return Facets(total=int(results[0][0][0]), counts=counts)
+
     async def stats(self) -> dict[str, int]:
         reads = self._cypher.reads
         counts = {**reads.count_nodes, **reads.count_rels}
@@ -292,11 +366,51 @@ class CypherGraphStore(CypherConnection):
             query, params, write=False, operation="export", interview_id=params.get("interview_id")
         )
 
+    # -- search ----------------------------------------------------------------------------
+    async def search(self, query: SearchQuery) -> SearchPage:
+        return await search_page(self._cypher.search, self._search_rows, self._index_refused, query)
+
+    async def _search_rows(self, query: str, params: Mapping[str, Any]) -> list[Any]:
+        rows = await self._run_one(query, params, write=False, operation="search")
+        return self._cypher.dialect.rows_of(rows)
+
+    def _index_refused(self, error: GraphStoreError) -> bool:
+        """The full-text index refused its query string (a backend knows its errors)."""
+        return False
+
+    async def _fill_index_text(self) -> int:
+        """Give every sentence lacking it the text the full-text index reads, interview by
+        interview: a graph written before the index existed gains it this way. Returns how
+        many sentences were given one."""
+        statements = self._cypher.search
+        interviews = await self._run_one(
+            statements.interview_ids, {}, write=False, operation="ensure_schema"
+        )
+        filled = 0
+        for (interview_id,) in interviews:
+            rows = await self._run_one(
+                statements.sentences_without_index_text, {"interview_id": interview_id},
+                write=False, operation="ensure_schema", interview_id=interview_id,
+            )  # fmt: skip
+            for start in range(0, len(rows), INDEX_TEXT_CHUNK):
+                chunk = [
+                    {"sentence_id": sentence_id, "index_text": index_text(text)}
+                    for sentence_id, text in rows[start : start + INDEX_TEXT_CHUNK]
+                ]
+                await self._run_one(
+                    statements.set_index_text, {"rows": chunk},
+                    write=True, operation="ensure_schema", interview_id=interview_id,
+                )  # fmt: skip
+            filled += len(rows)
+        return filled
+
     # -- projection target -----------------------------------------------------------------
     def prepare_projection_batch(
         self, batch: ProjectionBatch, checkpoint: ProjectionCheckpoint
     ) -> PreparedBatch:
-        return PreparedBatch(checkpoint, projection_params(batch, checkpoint))
+        return PreparedBatch(
+            checkpoint, projection_params(batch, checkpoint, index_text=self._writes_index_text)
+        )
 
     async def apply_projection_batch(
         self, batch: ProjectionBatch, checkpoint: ProjectionCheckpoint

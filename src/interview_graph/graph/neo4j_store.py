@@ -79,6 +79,11 @@ class Neo4jGraphStore(CypherGraphStore):
     def _is_open(self) -> bool:
         return self._driver is not None
 
+    def _index_refused(self, error: GraphStoreError) -> bool:
+        """Lucene's query parser refused the query string of a full-text query."""
+        cause = error.__cause__
+        return isinstance(cause, Neo4jError) and "ParseException" in str(cause)
+
     async def _in_unit(self, work: Work[T], write: bool, doing: str) -> T:
         """Run `work` in one managed transaction (retried as a whole on transient errors)."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Literal, Protocol, Self, get_args
 
 from interview_graph.domain.model import Analysis, Interview, InterviewStatus, Sentence
 
@@ -37,6 +37,58 @@ class InterviewSummary:
     sentence_count: int
     analysis_count: int
     created_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectSummary:
+    project_id: str
+    name: str
+    interview_count: int
+    sentence_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SentencePlace:
+    """Where a sentence is: its interview and its sequence order there."""
+
+    interview_id: str
+    sequence_order: int
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceFilter:
+    """Which sentences a read counts or searches; unset fields do not filter. The analysis
+    fields match a sentence when any of its analyses has that value (a topic is the
+    sentence's own topic; a keyword is an overall or a domain keyword). The time range keeps
+    the sentences said during it."""
+
+    project: str | None = None  # the project's name
+    interview_id: str | None = None
+    speaker: str | None = None
+    function: str | None = None
+    purpose: str | None = None
+    topic: str | None = None
+    keyword: str | None = None
+    from_ms: int | None = None
+    to_ms: int | None = None
+
+
+# The dimensions facets count sentences by.
+FacetDimension = Literal["speaker", "function", "structure", "purpose", "topic", "keyword"]
+FACET_DIMENSIONS: tuple[FacetDimension, ...] = get_args(FacetDimension)
+
+
+@dataclass(frozen=True, slots=True)
+class FacetCount:
+    value: str | None  # None: sentences without a speaker
+    sentences: int
+
+
+@dataclass(frozen=True, slots=True)
+class Facets:
+    total: int  # the sentences the filter keeps
+    # Per dimension, its most frequent values, most sentences first (then by value).
+    counts: dict[str, list[FacetCount]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +144,10 @@ class GraphStore(Protocol):
         Used to resolve events a crashed run left staged: they are delivered only for data
         the graph committed."""
 
+    async def list_projects(self) -> list[ProjectSummary]:
+        """Every project with its interview and sentence counts, by name."""
+        ...
+
     async def list_interviews(self) -> list[InterviewSummary]: ...
 
     async def interview_summary(self, interview_id: str) -> InterviewSummary | None:
@@ -111,6 +167,25 @@ class GraphStore(Protocol):
         """Sentences in sequence_order, each with its analyses: those from sequence order
         `from_order` on, at most `limit` of them (all without a limit). A page costs what its
         rows cost, wherever it starts, so callers page through long interviews."""
+
+    async def locate_sentence(self, sentence_id: str) -> SentencePlace | None:
+        """The interview and sequence order of a sentence (None when the graph lacks it)."""
+        ...
+
+    async def orders_in_time(
+        self, interview_id: str, from_ms: int, to_ms: int
+    ) -> tuple[int, int] | None:
+        """The first and last sequence order of the interview's sentences said between
+        `from_ms` and `to_ms` (a sentence counts when its time overlaps the range); None
+        when none was, or the interview has no times."""
+        ...
+
+    async def facet_counts(
+        self, wanted: SentenceFilter, dimensions: Sequence[str], limit: int
+    ) -> Facets:
+        """How many of the sentences `wanted` keeps have each value of each dimension (of
+        FACET_DIMENSIONS), the `limit` most frequent values per dimension."""
+        ...
 
     async def stats(self) -> dict[str, int]:
         """Node counts per label and relationship counts per type."""

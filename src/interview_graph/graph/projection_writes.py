@@ -29,9 +29,12 @@ from interview_graph.graph.write_rows import (
 from interview_graph.projection.port import PreparedBatch, ProjectionBatch, ProjectionCheckpoint
 
 
-def projection_params(batch: ProjectionBatch, checkpoint: ProjectionCheckpoint) -> dict[str, Any]:
-    """The batch as rows, one list per kind, with the checkpoint it reaches."""
-    sentence_rows = [sentence_row(s) for s in batch.sentences]
+def projection_params(
+    batch: ProjectionBatch, checkpoint: ProjectionCheckpoint, *, index_text: bool = False
+) -> dict[str, Any]:
+    """The batch as rows, one list per kind, with the checkpoint it reaches (`index_text`:
+    see write_rows.sentence_row)."""
+    sentence_rows = [sentence_row(s, index_text=index_text) for s in batch.sentences]
     pairs, heads, tails = follows_links(sentence_rows)
     return {
         "interviews": [interview_params(i) for i in batch.interviews],

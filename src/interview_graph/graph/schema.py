@@ -75,5 +75,8 @@ LINK_COLUMNS: dict[str, str] = {
     "domain_keywords": "domain_keyword",
 }
 
-# Properties left out of the canonical export: when a fact was first written, not the fact.
+# Properties left out of the canonical export: when a fact was first written, not the fact;
+# and what a backend derives from the facts for its own indexes (the words FalkorDB's
+# full-text index reads, graph.cypher.fulltext).
 VOLATILE_PROPERTIES: frozenset[str] = frozenset({"created_at"})
+INDEX_PROPERTIES: frozenset[str] = frozenset({"search_text"})

@@ -12,6 +12,7 @@ from typing import Any
 
 from interview_graph.domain.model import Analysis, Interview, Sentence
 from interview_graph.graph.values import storable_float, to_iso
+from interview_graph.search import words as search_words
 
 Row = dict[str, Any]
 
@@ -42,9 +43,11 @@ def interview_params(interview: Interview) -> Row:
     }
 
 
-def sentence_row(sentence: Sentence) -> Row:
+def sentence_row(sentence: Sentence, *, index_text: bool = False) -> Row:
+    """With `index_text`, the row also holds `search_text`, what a full-text index reading
+    it rather than the text finds the sentence by (graph.cypher.fulltext)."""
     require_ids(sentence_id=sentence.sentence_id, interview_id=sentence.interview_id)
-    return {
+    row = {
         "sentence_id": sentence.sentence_id,
         "interview_id": sentence.interview_id,
         "sequence_order": sentence.sequence_order,
@@ -55,6 +58,9 @@ def sentence_row(sentence: Sentence) -> Row:
         "start_char": sentence.start_char,
         "end_char": sentence.end_char,
     }
+    if index_text:
+        row["search_text"] = search_words.index_text(sentence.text)
+    return row
 
 
 def follows_links(rows: Sequence[Mapping[str, Any]]) -> tuple[list[Row], list[Row], list[Row]]:

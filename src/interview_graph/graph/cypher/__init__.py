@@ -11,14 +11,16 @@ from __future__ import annotations
 from interview_graph.graph.cypher.dialect import CypherDialect
 from interview_graph.graph.cypher.projection import ProjectionStatements
 from interview_graph.graph.cypher.reads import ReadStatements
+from interview_graph.graph.cypher.search import SearchStatements
 from interview_graph.graph.cypher.writes import WriteStatements
 
 
 class CypherStatements:
-    """One backend's statements: writes, reads and the projection's."""
+    """One backend's statements: writes, reads, search and the projection's."""
 
     def __init__(self, dialect: CypherDialect) -> None:
         self.dialect = dialect
         self.writes = WriteStatements(dialect)
         self.reads = ReadStatements(dialect)
+        self.search = SearchStatements(dialect)
         self.projection = ProjectionStatements(dialect)

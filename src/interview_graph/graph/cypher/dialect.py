@@ -19,6 +19,7 @@ text, the statement asks its dialect for that piece:
 * Schema: Neo4j creates named uniqueness constraints and indexes with IF NOT EXISTS;
   FalkorDB creates range indexes with Cypher and its unique constraints with a command (see
   its store).
+* Full-text search: each backend's index, its call and its query syntax (fulltext.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from interview_graph.graph.cypher.fulltext import LUCENE, REDISEARCH, FullTextIndex
 from interview_graph.graph.schema import NODE_KEYS
 
 
@@ -44,6 +46,8 @@ class CypherDialect:
     reads_in_one_record: bool
     # The Cypher DDL ensure_schema runs, in order.
     schema: tuple[str, ...]
+    # The full-text index of sentences.
+    fulltext: FullTextIndex
 
     def reuse_plan(self, query: str) -> str:
         """A statement written on every batch: keeps its first plan where the backend can."""
@@ -61,6 +65,10 @@ class CypherDialect:
     def not_exists(self, pattern: str) -> str:
         """A predicate true when `pattern` has no match."""
         return f"NOT EXISTS {{ {pattern} }}" if self.exists_subqueries else f"NOT {pattern}"
+
+    def exists(self, pattern: str) -> str:
+        """A predicate true when `pattern` has a match."""
+        return f"EXISTS {{ {pattern} }}" if self.exists_subqueries else pattern
 
     def out_degree(self, node: str, rel_type: str) -> str:
         """The number of `rel_type` relationships leaving `node`."""
@@ -121,11 +129,13 @@ _FALKORDB_SCHEMA: tuple[str, ...] = tuple(
 )
 
 NEO4J = CypherDialect(
-    name="neo4j", plan_reuse_prefix="CYPHER replan=skip\n", schema=_NEO4J_SCHEMA,
+    name="neo4j", plan_reuse_prefix="CYPHER replan=skip\n",
+    schema=(*_NEO4J_SCHEMA, *LUCENE.create), fulltext=LUCENE,
     scoped_calls=True, exists_subqueries=True, reads_in_one_record=True,
 )  # fmt: skip
 
+# The full-text index is created by the store, when db.indexes() does not list it.
 FALKORDB = CypherDialect(
-    name="falkordb", plan_reuse_prefix="", schema=_FALKORDB_SCHEMA,
+    name="falkordb", plan_reuse_prefix="", schema=_FALKORDB_SCHEMA, fulltext=REDISEARCH,
     scoped_calls=False, exists_subqueries=False, reads_in_one_record=False,
 )  # fmt: skip

@@ -26,6 +26,27 @@ RETURN i.interview_id, p.project_id, p.name, i.title, i.filename, i.status,
 """
 
 
+def list_projects(dialect: CypherDialect) -> str:
+    """Every project with its interviews and their sentences (counted from degrees)."""
+    return f"""
+MATCH (p:Project)-[:CONTAINS_INTERVIEW]->(i:Interview)
+WITH p, i, {dialect.out_degree("i", "HAS_SENTENCE")} AS sentence_count
+RETURN p.project_id, p.name, count(i), sum(sentence_count)
+"""
+
+
+LOCATE_SENTENCE = """
+MATCH (s:Sentence {sentence_id: $sentence_id})
+RETURN s.interview_id, s.sequence_order
+"""
+
+# The sentences said during [$from_ms, $to_ms]: a sentence without an end lasts an instant.
+ORDERS_IN_TIME = """
+MATCH (s:Sentence {interview_id: $interview_id})
+WHERE s.start_ms <= $to_ms AND coalesce(s.end_ms, s.start_ms) >= $from_ms
+RETURN min(s.sequence_order), max(s.sequence_order)
+"""
+
 # Interview ids as users type them: any prefix of one (the `process` summary and the tables
 # print the first characters). Ordered, so an ambiguous prefix lists the same candidates.
 INTERVIEW_IDS_WITH_PREFIX = """
@@ -126,7 +147,10 @@ class ReadStatements:
     `dialect.rows_of`."""
 
     def __init__(self, dialect: CypherDialect) -> None:
+        self.list_projects = list_projects(dialect)
         self.list_interviews = list_interviews(dialect)
+        self.locate_sentence = LOCATE_SENTENCE
+        self.orders_in_time = ORDERS_IN_TIME
         self.interview_summary = list_interviews(dialect, one=True)
         self.get_interview = GET_INTERVIEW
         self.interview_ids_with_prefix = INTERVIEW_IDS_WITH_PREFIX

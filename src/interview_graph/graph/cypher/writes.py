@@ -30,12 +30,15 @@ SET i.project_id = $project_id, i.title = $title, i.source = $source,
 MERGE (p)-[:CONTAINS_INTERVIEW]->(i)
 """
 
-# A sentence MERGEd with its properties, linked to its interview `i` and file `f`.
+# A sentence MERGEd with its properties, linked to its interview `i` and file `f`. Rows hold
+# `search_text` only for a backend whose full-text index reads it (graph.cypher.fulltext);
+# elsewhere it is null, which stores nothing.
 MERGE_SENTENCE = """
 MERGE (s:Sentence {sentence_id: row.sentence_id})
 SET s.interview_id = row.interview_id, s.sequence_order = row.sequence_order,
     s.text = row.text, s.speaker = row.speaker, s.start_ms = row.start_ms,
-    s.end_ms = row.end_ms, s.start_char = row.start_char, s.end_char = row.end_char
+    s.end_ms = row.end_ms, s.start_char = row.start_char, s.end_char = row.end_char,
+    s.search_text = row.search_text
 MERGE (i)-[:HAS_SENTENCE]->(s)
 MERGE (s)-[:PART_OF_FILE]->(f)
 """
@@ -150,7 +153,7 @@ WITH i, f, at, $rows[at] AS row
 CREATE (s:Sentence {{sentence_id: row.sentence_id, interview_id: row.interview_id,
     sequence_order: row.sequence_order, text: row.text, speaker: row.speaker,
     start_ms: row.start_ms, end_ms: row.end_ms, start_char: row.start_char,
-    end_char: row.end_char}})
+    end_char: row.end_char, search_text: row.search_text}})
 CREATE (i)-[:HAS_SENTENCE]->(s)
 CREATE (s)-[:PART_OF_FILE]->(f)
 WITH at, s ORDER BY at

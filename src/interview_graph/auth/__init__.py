@@ -1,0 +1,1 @@
+"""Who may use the HTTP API: roles, login tokens, and the users that hold them."""
